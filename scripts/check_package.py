@@ -9,11 +9,12 @@ import sys
 import tempfile
 import venv
 from pathlib import Path
+from typing import Optional
 
 import typer
 from wasabi import msg
 
-from .common import PROJECT_DIR, BionerError, run_cli
+from .common import PROJECT_DIR, BionerError, run_cli, write_json_atomic
 
 SAMPLE = (
     "IL-2 gene expression and NF-kappa B activation through CD28 requires reactive "
@@ -70,9 +71,12 @@ def check_wheel(wheel: Path, text: str = SAMPLE) -> dict:
 
 def check_package(
     path: Path = typer.Argument(..., exists=True, help="A wheel, or a folder holding one"),
+    output: Optional[Path] = typer.Option(None, help="Write what the check saw as JSON"),
 ) -> None:
     """Install the wheel in a fresh venv and load it by name offline."""
     info = check_wheel(find_wheel(path))
+    if output:
+        write_json_atomic(output, info)
     msg.good(f"spacy.load('{info['name']}') works offline: pipeline {info['pipeline']}, labels {info['labels']}")
     msg.info(f"Entities in the sample sentence: {[tuple(e[2:]) for e in info['ents']]}")
 

@@ -74,6 +74,7 @@ def package(
             meta_path=tmp / "meta.json",
             create_sdist=False,
             create_wheel=True,
+            require_parent=True,  # spacy itself in install_requires
             force=True,
             silent=True,
         )

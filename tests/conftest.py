@@ -1,0 +1,22 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+# CI has ../shared beside the checkout; BIONER_MIRROR may point elsewhere.
+MIRROR = Path(os.environ.get("BIONER_MIRROR") or PROJECT_DIR.parent / "shared" / "corpora")
+if not MIRROR.is_absolute():
+    MIRROR = (PROJECT_DIR / MIRROR).resolve()
+
+
+def corpus_file(corpus_dir: str, name: str) -> Path:
+    """A real corpus file from the mirror, or from already-fetched assets."""
+    split = {"devel.tsv": "dev.tsv"}.get(name, name)
+    for path in (MIRROR / corpus_dir / name, PROJECT_DIR / "assets" / corpus_dir.split("-")[0].lower() / split):
+        if path.exists():
+            return path
+    pytest.skip(f"{corpus_dir}/{name}: neither the mirror ({MIRROR}) nor assets/ has it")
