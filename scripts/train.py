@@ -13,6 +13,7 @@ What this adds to `spacy train`:
 import hashlib
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any, Dict
 
@@ -124,13 +125,21 @@ def train(
     shutil.rmtree(partial, ignore_errors=True)  # leftovers of an interrupted run
     partial.mkdir(parents=True)
     overrides["paths.log"] = str(partial / "training_log.jsonl")
+    start = time.time()
     spacy_train(config_path, partial, use_gpu=gpu_id, overrides=overrides)
+    seconds = round(time.time() - start, 1)
     if not (partial / "model-best").exists():
         # no evaluation ran (max_steps < eval_frequency): the last model is the best we have
         shutil.copytree(partial / "model-last", partial / "model-best")
     srsly.write_json(
         partial / FINGERPRINT,
-        {"fingerprint": stamp, "config": str(config_path), "overrides": overrides, "gpu": gpu_id},
+        {
+            "fingerprint": stamp,
+            "config": str(config_path),
+            "overrides": overrides,
+            "gpu": gpu_id,
+            "train_seconds": seconds,
+        },
     )
     if output_dir.exists():
         shutil.rmtree(output_dir)

@@ -1,0 +1,77 @@
+"""Write the README's corpus table (from corpus/<corpus>/stats.json) and
+results table (from metrics/<corpus>/<model>.json) between their markers:
+
+    <!-- corpus-table:start --> ... <!-- corpus-table:end -->
+    <!-- results-table:start --> ... <!-- results-table:end -->
+"""
+import re
+from pathlib import Path
+from typing import List
+
+import srsly
+import typer
+from wasabi import msg
+
+from .common import SPLITS, BionerError, run_cli
+
+
+def corpus_table(corpus_dir: Path) -> str:
+    rows = ["| corpus | split | documents | sentences | tokens | entities (per type) |",
+            "|---|---|---:|---:|---:|---|"]
+    for stats_path in sorted(corpus_dir.glob("*/stats.json")):
+        stats = srsly.read_json(stats_path)
+        for split in SPLITS:
+            s = stats["splits"][split]
+            types = ", ".join(f"{k} {v:,}" for k, v in s["entities_per_type"].items())
+            docs = f"{s['documents']:,}" + ("" if s["doc_markers"] else "*")
+            rows.append(
+                f"| {stats['corpus']} | {split} | {docs} | {s['sentences']:,} | {s['tokens']:,} "
+                f"| {s['entities']:,} ({types}) |"
+            )
+    rows.append("")
+    rows.append("\\* no document markers in the file: 10 consecutive sentences per Doc.")
+    return "\n".join(rows)
+
+
+def results_table(metrics_dir: Path, training_dir: Path) -> str:
+    rows = ["| corpus | model | test P | test R | test F1 | per-type F1 | words/s (CPU, `spacy evaluate`) | training time | device |",
+            "|---|---|---:|---:|---:|---|---:|---:|---|"]
+    for path in sorted(metrics_dir.glob("*/*.json")):
+        if path.name.count(".") > 1:  # predictions, package checks
+            continue
+        corpus, model = path.parent.name, path.stem
+        m = srsly.read_json(path)
+        per_type = ", ".join(f"{k} {v['f'] * 100:.1f}" for k, v in sorted(m["ents_per_type"].items()))
+        stamp = training_dir / corpus / model / "bioner_fingerprint.json"
+        seconds = srsly.read_json(stamp).get("train_seconds") if stamp.exists() else None
+        train_time = f"{seconds / 60:.0f} min" if seconds else "n/a"
+        rows.append(
+            f"| {corpus} | {model} | {m['ents_p'] * 100:.2f} | {m['ents_r'] * 100:.2f} "
+            f"| **{m['ents_f'] * 100:.2f}** | {per_type} | {m['speed']:,.0f} | {train_time} | {m['device']} |"
+        )
+    return "\n".join(rows)
+
+
+def replace_between(text: str, marker: str, content: str) -> str:
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
+    if not pattern.search(text):
+        raise BionerError(f"README has no '<!-- {marker}:start/end -->' markers")
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), text)
+
+
+def readme_tables(
+    readme: Path = typer.Option(Path("README.md")),
+    corpus_dir: Path = typer.Option(Path("corpus")),
+    metrics_dir: Path = typer.Option(Path("metrics")),
+    training_dir: Path = typer.Option(Path("training")),
+) -> None:
+    """Refresh the corpus and results tables in README.md."""
+    text = readme.read_text(encoding="utf8")
+    text = replace_between(text, "corpus-table", corpus_table(corpus_dir))
+    text = replace_between(text, "results-table", results_table(metrics_dir, training_dir))
+    readme.write_text(text, encoding="utf8")
+    msg.good(f"Updated the tables in {readme}")
+
+
+if __name__ == "__main__":
+    run_cli(lambda: typer.run(readme_tables))
