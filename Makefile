@@ -22,7 +22,7 @@ WEASEL_VARS = --vars.corpus $(CORPUS) --vars.gpu $(GPU) \
 	--vars.transformer_model $(TRANSFORMER_MODEL) \
 	--vars.transformer_lowercase $(TRANSFORMER_LOWERCASE)
 
-.PHONY: all test install clean
+.PHONY: all test install clean benchmark
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,17 @@ all: install
 		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run all . $(WEASEL_VARS) \
 			--vars.model $$model --vars.max_steps $$steps || exit 1; \
 	done
+
+# Benchmark: spaCy's default NER, the CNN and the BiLSTM on both corpora
+# (trained and evaluated unless up to date), then benchmarks/results.md.
+BENCH_CORPORA ?= jnlpba bc5cdr
+BENCH_MODELS ?= spacy_default cnn bilstm
+benchmark: install
+	@for corpus in $(BENCH_CORPORA); do for model in $(BENCH_MODELS); do \
+		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run train-evaluate . --vars.corpus $$corpus \
+			--vars.model $$model --vars.gpu $(GPU) || exit 1; \
+	done; done
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run benchmark .
 
 test: install
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests

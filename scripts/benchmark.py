@@ -1,0 +1,134 @@
+"""Collect the benchmark table: for each corpus and trained model, test
+P/R/F1 (micro and per type, from the evaluate step), training time, and
+inference speed in words/second measured here with `nlp.pipe` over the test
+texts (one process, and `n_process=2`); the GPU column is filled when a GPU
+is usable. Ratios are to spaCy's default NER (configs/spacy_default.cfg)
+trained on the same split with the same step budget.
+
+Writes benchmarks/results.json and benchmarks/results.md.
+"""
+import platform
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import spacy
+import srsly
+import typer
+from spacy.tokens import DocBin
+from thinc.util import gpu_is_available
+from wasabi import msg
+
+from .common import atomic_path, run_cli, write_json_atomic
+
+BASELINE = "spacy_default"
+
+
+def words_per_second(model_dir: Path, texts: List[str], n_process: int = 1, gpu: bool = False) -> float:
+    """Words/second of nlp.pipe over texts (the first batch warms up untimed)."""
+    if gpu:
+        spacy.require_gpu()
+    nlp = spacy.load(model_dir)
+    list(nlp.pipe(texts[:20]))
+    start = time.perf_counter()
+    n_words = sum(len(doc) for doc in nlp.pipe(texts, n_process=n_process, batch_size=64))
+    return n_words / (time.perf_counter() - start)
+
+
+def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corpus_dir: Path,
+            speed: bool) -> Optional[Dict[str, Any]]:
+    metrics_path = metrics_dir / corpus / f"{model}.json"
+    model_dir = training_dir / corpus / model / "model-best"
+    if not metrics_path.exists() or not model_dir.exists():
+        return None
+    m = srsly.read_json(metrics_path)
+    stamp = training_dir / corpus / model / "bioner_fingerprint.json"
+    train_log = srsly.read_json(stamp) if stamp.exists() else {}
+    row = {
+        "corpus": corpus,
+        "model": model,
+        "ents_p": m["ents_p"],
+        "ents_r": m["ents_r"],
+        "ents_f": m["ents_f"],
+        "ents_per_type": m["ents_per_type"],
+        "train_seconds": train_log.get("train_seconds"),
+        "train_device": "gpu" if train_log.get("gpu", -1) >= 0 else "cpu",
+        "evaluate_words_per_second": m["speed"],
+    }
+    if speed:
+        docs = DocBin().from_disk(corpus_dir / corpus / "test.spacy").get_docs(spacy.blank("en").vocab)
+        texts = [doc.text for doc in docs]
+        row["cpu_wps_1proc"] = words_per_second(model_dir, texts, 1)
+        row["cpu_wps_2proc"] = words_per_second(model_dir, texts, 2)
+        if gpu_is_available():
+            row["gpu_wps"] = words_per_second(model_dir, texts, 1, gpu=True)
+        msg.info(f"{corpus}/{model}: {row['cpu_wps_1proc']:,.0f} words/s (1 process), "
+                 f"{row['cpu_wps_2proc']:,.0f} (2 processes)")
+    return row
+
+
+def add_ratios(rows: List[Dict[str, Any]]) -> None:
+    baselines = {r["corpus"]: r for r in rows if r["model"] == BASELINE}
+    for row in rows:
+        base = baselines.get(row["corpus"])
+        if base is None:
+            continue
+        row["f1_ratio"] = row["ents_f"] / base["ents_f"] if base["ents_f"] else None
+        if row.get("cpu_wps_1proc") and base.get("cpu_wps_1proc"):
+            row["speed_ratio"] = row["cpu_wps_1proc"] / base["cpu_wps_1proc"]
+
+
+def fmt(value: Optional[float], pattern: str) -> str:
+    return "n/a" if value is None else format(value, pattern)
+
+
+def markdown(rows: List[Dict[str, Any]], machine: str) -> str:
+    lines = [
+        f"Measured on {machine}. F1: test split, entity-level exact match, micro. Speed: words/s of "
+        f"`nlp.pipe` over the test texts. Ratios: to `{BASELINE}` (spaCy's `init config --pipeline ner`, "
+        f"CPU efficiency) on the same corpus.",
+        "",
+        "| corpus | model | P | R | F1 | F1 / default | per-type F1 | train time | words/s 1 proc | words/s 2 proc | speed / default | GPU words/s |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        per_type = ", ".join(f"{k} {v['f'] * 100:.1f}" for k, v in sorted(r["ents_per_type"].items()))
+        minutes = r["train_seconds"] / 60 if r["train_seconds"] else None
+        lines.append(
+            f"| {r['corpus']} | {r['model']} | {r['ents_p'] * 100:.2f} | {r['ents_r'] * 100:.2f} "
+            f"| **{r['ents_f'] * 100:.2f}** | {fmt(r.get('f1_ratio'), '.3f')} | {per_type} "
+            f"| {fmt(minutes, '.0f')} min ({r['train_device']}) | {fmt(r.get('cpu_wps_1proc'), ',.0f')} "
+            f"| {fmt(r.get('cpu_wps_2proc'), ',.0f')} | {fmt(r.get('speed_ratio'), '.2f')} "
+            f"| {fmt(r.get('gpu_wps'), ',.0f')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def benchmark(
+    corpora: List[str] = typer.Option(["jnlpba", "bc5cdr"], "--corpus", help="Corpora (repeatable)"),
+    models: List[str] = typer.Option([BASELINE, "cnn", "bilstm", "scibert"], "--model", help="Models (repeatable)"),
+    output_dir: Path = typer.Option(Path("benchmarks"), help="Where results.json/.md go"),
+    metrics_dir: Path = typer.Option(Path("metrics")),
+    training_dir: Path = typer.Option(Path("training")),
+    corpus_dir: Path = typer.Option(Path("corpus")),
+    speed: bool = typer.Option(True, help="Measure inference speed (slow for transformers on CPU)"),
+) -> None:
+    """Collect accuracy, training time and speed of every trained model."""
+    rows = []
+    for corpus in corpora:
+        for model in models:
+            row = collect(corpus, model, metrics_dir, training_dir, corpus_dir, speed)
+            if row is None:
+                msg.warn(f"{corpus}/{model}: not trained and evaluated yet, left out")
+            else:
+                rows.append(row)
+    add_ratios(rows)
+    machine = f"{platform.machine()} CPU, {__import__('os').cpu_count()} cores"
+    write_json_atomic(output_dir / "results.json", {"machine": machine, "rows": rows})
+    with atomic_path(output_dir / "results.md") as tmp:
+        tmp.write_text(markdown(rows, machine), encoding="utf8")
+    msg.good(f"Wrote {output_dir}/results.md and results.json ({len(rows)} rows)")
+
+
+if __name__ == "__main__":
+    run_cli(lambda: typer.run(benchmark))
