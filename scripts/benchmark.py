@@ -7,6 +7,7 @@ trained on the same split with the same step budget.
 
 Writes benchmarks/results.json and benchmarks/results.md.
 """
+import sys
 import platform
 import time
 from pathlib import Path
@@ -131,4 +132,4 @@ def benchmark(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(benchmark))
+    sys.exit(run_cli(benchmark))

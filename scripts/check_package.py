@@ -82,4 +82,4 @@ def check_package(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(check_package))
+    sys.exit(run_cli(check_package))

@@ -5,10 +5,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import srsly
-from wasabi import msg
+import typer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROJECT_FILE = PROJECT_DIR / "project.yml"
@@ -19,18 +19,31 @@ class BionerError(Exception):
     """An error the user can fix: printed as one line, without a traceback."""
 
 
-def fail(message: str) -> None:
-    """Print a one-line error and exit non-zero (no traceback)."""
-    msg.fail(message)
-    sys.exit(1)
+# Console output. wasabi's msg wraps every message at 80 columns, which splits
+# a long path or error over lines; errors print as one line each instead.
+ICONS = {"good": "\u2714", "info": "\u2139", "warn": "\u26a0", "fail": "\u2718"}
 
 
-def run_cli(app_main) -> None:
-    """Run a typer CLI, turning BionerError into a clean one-line failure."""
+def say(kind: str, message: str) -> None:
+    """Print `<icon> message` as one line: good/info on stdout, warn/fail on stderr."""
+    stream = sys.stderr if kind in ("warn", "fail") else sys.stdout
+    print(f"{ICONS[kind]} {' '.join(str(message).splitlines())}", file=stream, flush=True)
+
+
+def run_cli(command: Callable, argv: Optional[List[str]] = None) -> int:
+    """Run a typer command; return its exit status. A BionerError becomes one
+    line on stderr (no traceback) and status 1."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    app.command()(command)
     try:
-        app_main()
+        app(args=argv, prog_name=f"python -m scripts.{Path(command.__code__.co_filename).stem}")
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
     except BionerError as err:
-        fail(str(err))
+        say("fail", str(err))
+        return 1
+    return 0
 
 
 def corpus_facts(corpus: str, project_file: Path = PROJECT_FILE) -> Dict[str, Any]:

@@ -3,6 +3,7 @@ metrics (entity P/R/F1 micro and per type, words/second) as JSON, plus the
 predicted Docs beside them (<output>.predictions.spacy) so reports can be
 built from files alone, without running the model again.
 """
+import sys
 import platform
 import time
 from pathlib import Path
@@ -65,4 +66,4 @@ def evaluate(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(evaluate))
+    sys.exit(run_cli(evaluate))

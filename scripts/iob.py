@@ -48,6 +48,13 @@ def decode(path: Path, raw: bytes) -> str:
     """Decode UTF-8 (an optional BOM is dropped); name the line of a bad byte."""
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _error(
+            path,
+            1,
+            f"the file is UTF-16, not UTF-8. Re-save it as UTF-8, e.g. "
+            f"`iconv -f utf-16 -t utf-8 {path.name}`.",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -59,6 +66,19 @@ def decode(path: Path, raw: bytes) -> str:
             f"invalid UTF-8 (byte 0x{byte:02x}). Re-save the file as UTF-8, e.g. "
             f"`iconv -f latin1 -t utf-8 {path.name}`.",
         ) from None
+
+
+def _tag_hint(tag: str) -> str:
+    """What to do about a tag that is not O or B-/I-/E-/S-<type>."""
+    if any(c.isspace() for c in tag):
+        return "The tag contains whitespace: write it as B-<type>, without spaces."
+    if tag[:2] in ("U-", "L-"):
+        return "BILOU tags are not read: write U- as S- and L- as E- (IOBES)."
+    if tag[:2] in ("b-", "i-", "e-", "s-") and len(tag) > 2:
+        return "Prefixes are upper case: B-, I-, E-, S-."
+    if tag in ("B", "I", "E", "S") or tag.endswith("-"):
+        return "The entity type is missing: write B-<type>, e.g. B-protein."
+    return "Tags must be O or B-/I-/E-/S- followed by an entity type, e.g. B-protein."
 
 
 def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
@@ -75,10 +95,15 @@ def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
             continue
         columns = line.split("\t")
         if len(columns) != 2:
+            hint = (
+                " (the columns seem to be separated by spaces)"
+                if len(columns) == 1 and len(line.split()) == 2
+                else ""
+            )
             raise _error(
                 path,
                 lineno,
-                f"expected 2 tab-separated columns (token, tag), found {len(columns)}: "
+                f"expected 2 tab-separated columns (token, tag), found {len(columns)}{hint}: "
                 f"{line[:60]!r}. Fix the line or convert the file to token<TAB>tag.",
             )
         token, tag = columns[0].strip(), columns[1].strip()
@@ -95,12 +120,15 @@ def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
             continue
         if not token:
             raise _error(path, lineno, "empty token. Every line needs token<TAB>tag.")
-        if not TAG_RE.match(tag):
+        if len(token.split()) > 1:
             raise _error(
                 path,
                 lineno,
-                f"unknown tag {tag!r}. Tags must be O or B-/I-/E-/S- followed by a type.",
+                f"token {token[:40]!r} contains whitespace. Put one token per line "
+                f"(token<TAB>tag), or join its parts.",
             )
+        if not TAG_RE.match(tag):
+            raise _error(path, lineno, f"unknown tag {tag!r}. {_tag_hint(tag)}")
         sentence.words.append(token)
         sentence.tags.append(tag)
         sentence.lines.append(lineno)
@@ -110,8 +138,10 @@ def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
     return documents, has_markers
 
 
-def _iobes_to_iob2(path: Path, sentence: Sentence) -> List[str]:
-    """Check an IOBES sentence and turn it into IOB2 (S->B, E->I)."""
+def _iobes_to_iob2(path: Path, sentence: Sentence, first_iobes: int) -> List[str]:
+    """Check an IOBES sentence and turn it into IOB2 (S->B, E->I).
+    `first_iobes` is the line of the file's first E-/S- tag, named in errors."""
+    why = f"the file is read as IOBES because of the E-/S- tag on line {first_iobes}"
     out = []
     open_label: Optional[str] = None  # label of an entity begun but not ended
     for tag, lineno in zip(sentence.tags, sentence.lines):
@@ -121,7 +151,7 @@ def _iobes_to_iob2(path: Path, sentence: Sentence) -> List[str]:
                 path,
                 lineno,
                 f"{tag!r} follows an unfinished {open_label} entity: the file mixes IOB and "
-                f"IOBES tags (in IOBES an entity ends with E- or is a single S-). "
+                f"IOBES tags ({why}; in IOBES an entity ends with E- or is a single S-). "
                 f"Use one scheme in the whole file.",
             )
         if open_label is None and prefix in "IE":
@@ -129,7 +159,7 @@ def _iobes_to_iob2(path: Path, sentence: Sentence) -> List[str]:
                 path,
                 lineno,
                 f"{tag!r} does not continue a B-{label} entity: not valid IOBES "
-                f"(the file has E-/S- tags). Use one scheme in the whole file.",
+                f"({why}). Use one scheme in the whole file.",
             )
         open_label = label if prefix in "BI" else None
         out.append({"S": "B", "E": "I"}.get(prefix, prefix) + ("-" + label if label else ""))
@@ -138,7 +168,8 @@ def _iobes_to_iob2(path: Path, sentence: Sentence) -> List[str]:
             path,
             sentence.lines[-1],
             f"the sentence ends inside a {open_label} entity: the file mixes IOB and IOBES "
-            f"tags (in IOBES an entity ends with E- or is a single S-).",
+            f"tags ({why}; in IOBES an entity ends with E- or is a single S-). "
+            f"Use one scheme in the whole file.",
         )
     return out
 
@@ -170,19 +201,32 @@ def read_iob(path: Path, *, repair: bool = True) -> IOBFile:
     path = Path(path)
     if not path.exists():
         raise BionerError(f"{path}: file not found. Run the fetch step first.")
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise BionerError(f"{path}: cannot read the file ({err.strerror}). Check the path.") from None
     text = decode(path, raw)
     if not text.strip():
         raise _error(path, 1, "the file is empty. Fetch it again (the download may have failed).")
     documents, has_markers = parse(path, text)
     if not documents:
         raise _error(path, 1, f"the file has no tokens, only {DOCSTART} markers.")
-    iobes = any(t[:2] in ("E-", "S-") for doc in documents for s in doc for t in s.tags)
+    first_iobes = next(
+        (
+            lineno
+            for doc in documents
+            for s in doc
+            for tag, lineno in zip(s.tags, s.lines)
+            if tag[:2] in ("E-", "S-")
+        ),
+        0,
+    )
+    iobes = first_iobes > 0
     repairs: List[int] = []
     for doc in documents:
         for sentence in doc:
             if iobes:
-                sentence.tags = _iobes_to_iob2(path, sentence)
+                sentence.tags = _iobes_to_iob2(path, sentence, first_iobes)
             else:
                 sentence.tags = _check_iob2(path, sentence, repair, repairs)
     return IOBFile(path, documents, "IOBES" if iobes else "IOB2", has_markers, repairs)

@@ -7,6 +7,7 @@ licences, and the test scores from the evaluate step.
 The package name carries the corpus's `package_suffix` (project.yml), so
 pipelines for different corpora never overwrite each other.
 """
+import sys
 from pathlib import Path
 
 import srsly
@@ -86,4 +87,4 @@ def package(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(package))
+    sys.exit(run_cli(package))

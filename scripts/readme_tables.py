@@ -4,6 +4,7 @@ results table (from metrics/<corpus>/<model>.json) between their markers:
     <!-- corpus-table:start --> ... <!-- corpus-table:end -->
     <!-- results-table:start --> ... <!-- results-table:end -->
 """
+import sys
 import re
 from pathlib import Path
 from typing import List
@@ -74,4 +75,4 @@ def readme_tables(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(readme_tables))
+    sys.exit(run_cli(readme_tables))

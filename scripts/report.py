@@ -23,6 +23,7 @@ import bisect
 import html
 import math
 import random
+import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
@@ -791,4 +792,4 @@ def report(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(report))
+    sys.exit(run_cli(report))

@@ -10,6 +10,7 @@ What this adds to `spacy train`:
   train the same model again (weasel's lock keeps one entry per command, so
   alternating `--vars.model` values would otherwise retrain every time).
 """
+import sys
 import hashlib
 import json
 import shutil
@@ -148,4 +149,4 @@ def train(
 
 
 if __name__ == "__main__":
-    run_cli(lambda: typer.run(train))
+    sys.exit(run_cli(train))
