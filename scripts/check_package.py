@@ -54,11 +54,16 @@ def check_wheel(wheel: Path, text: str = SAMPLE) -> dict:
         venv.create(env_dir, with_pip=True)
         python = str(env_dir / "bin" / "python")
         msg.info(f"Installing {wheel.name} into a fresh venv")
-        subprocess.run(
+        install = subprocess.run(
             [python, "-m", "pip", "install", "-q", "--disable-pip-version-check",
              "-c", str(PROJECT_DIR / "constraints.txt"), str(wheel.resolve())],
-            check=True,
+            capture_output=True, text=True,
         )
+        if install.returncode != 0:
+            raise BionerError(
+                f"{wheel}: pip install into a fresh venv failed (is the package index reachable?): "
+                f"{install.stderr.strip()[-1500:]}"
+            )
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env.update(OFFLINE_ENV)
         result = subprocess.run(
