@@ -7,7 +7,6 @@ results table (from metrics/<corpus>/<model>.json) between their markers:
 import sys
 import re
 from pathlib import Path
-from typing import List
 
 import srsly
 import typer

@@ -1,7 +1,5 @@
 """Conversion of IOB2/IOBES TSV into Docs: small hand-written files and the
 real mirrored corpora."""
-from pathlib import Path
-
 import pytest
 from conftest import corpus_file
 

@@ -1,4 +1,4 @@
-"""Tests for scripts/report.py: the error taxonomy on hand-made Docs, its
+"""Tests for scripts/report.py and scripts/taxonomy.py: the error taxonomy on hand-made Docs, its
 agreement with spaCy's NER scorer, and the report command on tiny files."""
 import json
 from pathlib import Path
@@ -15,7 +15,8 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 from typer.testing import CliRunner
 
-from scripts.report import (
+from scripts.report import read_training_log, report
+from scripts.taxonomy import (
     BOUNDARY,
     BOUNDARY_TYPE,
     EXACT,
@@ -27,8 +28,6 @@ from scripts.report import (
     confusion,
     match_entities,
     project,
-    read_training_log,
-    report,
     scores,
     taxonomy,
 )
