@@ -1,0 +1,43 @@
+"""The benchmark table and the README tables are built from metrics files."""
+import srsly
+
+from scripts.benchmark import benchmark
+from scripts.readme_tables import replace_between, results_table
+
+
+def write_metrics(root, corpus, model, f, speed):
+    per_type = {"Chemical": {"p": f, "r": f, "f": f}, "Disease": {"p": f, "r": f, "f": f}}
+    srsly.write_json(root / "metrics" / corpus / f"{model}.json",
+                     {"ents_p": f, "ents_r": f, "ents_f": f, "ents_per_type": per_type,
+                      "speed": speed, "device": "cpu"})
+    (root / "training" / corpus / model / "model-best").mkdir(parents=True)
+    srsly.write_json(root / "training" / corpus / model / "bioner_fingerprint.json",
+                     {"train_seconds": 600.0, "gpu": -1})
+
+
+def test_benchmark_ratios_to_spacy_default(tmp_path):
+    (tmp_path / "metrics" / "bc5cdr").mkdir(parents=True)
+    write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.80, 10000)
+    write_metrics(tmp_path, "bc5cdr", "cnn", 0.84, 8000)
+    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn", "bilstm"], output_dir=tmp_path / "out",
+              metrics_dir=tmp_path / "metrics", training_dir=tmp_path / "training",
+              corpus_dir=tmp_path / "corpus", speed=False)
+    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
+    assert set(rows) == {"spacy_default", "cnn"}  # bilstm not trained: left out
+    assert abs(rows["cnn"]["f1_ratio"] - 1.05) < 1e-9
+    assert rows["spacy_default"]["f1_ratio"] == 1.0
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "| bc5cdr | cnn | 84.00 | 84.00 | **84.00** | 1.050 |" in md
+    assert "10 min (cpu)" in md
+
+
+def test_results_table_and_markers(tmp_path):
+    (tmp_path / "metrics" / "jnlpba").mkdir(parents=True)
+    write_metrics(tmp_path, "jnlpba", "cnn", 0.7, 12345)
+    (tmp_path / "metrics" / "jnlpba" / "cnn.package-check.json").write_text("{}")
+    table = results_table(tmp_path / "metrics", tmp_path / "training")
+    assert table.count("\n| jnlpba |") == 1
+    assert "**70.00**" in table and "12,345" in table and "10 min" in table
+    text = "a\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\nb\n"
+    new = replace_between(text, "results-table", "NEW")
+    assert new == "a\n<!-- results-table:start -->\nNEW\n<!-- results-table:end -->\nb\n"
