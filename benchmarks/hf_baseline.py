@@ -24,18 +24,16 @@ Speed: words/second over the whole test split (or --max-test-sentences), batch
 32 sentences in corpus order, wall time including tokenization and moving the
 predictions back to Python, after one untimed warm-up batch.
 
-    python benchmarks/hf_baseline.py --corpus bc5cdr            # MiniLM stand-in
-    python benchmarks/hf_baseline.py --corpus bc5cdr --model /path/to/hf-folder
+    python -m benchmarks.hf_baseline --corpus bc5cdr            # MiniLM stand-in
+    python -m benchmarks.hf_baseline --corpus bc5cdr --model /path/to/hf-folder
 """
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import json
 import math
 import random
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -43,6 +41,9 @@ from typing import Annotated, Dict, Iterable, List, Optional, Sequence, Set, Tup
 
 import typer
 from wasabi import msg
+
+from scripts.common import write_json_atomic
+from scripts.taxonomy import prf
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive
@@ -78,13 +79,6 @@ def iob2_spans(tags: Sequence[str]) -> List[Span]:
     return spans
 
 
-def _prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"p": p, "r": r, "f": f}
-
-
 def score_entities(gold: Iterable[Sequence[str]], pred: Iterable[Sequence[str]]) -> Dict:
     """Entity-level exact-match P/R/F1, micro and per type, in spaCy's scorer
     layout (ents_p, ents_r, ents_f, ents_per_type {label: {p, r, f}}, 0-1
@@ -108,13 +102,13 @@ def score_entities(gold: Iterable[Sequence[str]], pred: Iterable[Sequence[str]])
             n_pred[label] += 1
         for label, _, _ in g_spans & p_spans:
             tp[label] += 1
-    micro = _prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
+    micro = prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
     labels = sorted(set(n_gold) | set(n_pred))
     return {
         "ents_p": micro["p"],
         "ents_r": micro["r"],
         "ents_f": micro["f"],
-        "ents_per_type": {label: _prf(tp[label], n_pred[label], n_gold[label]) for label in labels},
+        "ents_per_type": {label: prf(tp[label], n_pred[label], n_gold[label]) for label in labels},
         "counts": {
             "micro": {"tp": sum(tp.values()), "fp": sum(n_pred.values()) - sum(tp.values()),
                       "fn": sum(n_gold.values()) - sum(tp.values())},
@@ -250,7 +244,6 @@ def predict(model, tokenizer, batch_tokens: List[List[str]], id2label: Dict[int,
             max_wordpieces: int) -> Tuple[List[List[str]], int]:
     """First-subword tag per word for one batch; words without a wordpiece
     (truncated) get "O". Returns (tags per sentence, words without a piece)."""
-    import torch
 
     enc, first_pieces = encode(tokenizer, batch_tokens, max_wordpieces)
     enc = {k: v.to(device) for k, v in enc.items()}
@@ -266,20 +259,6 @@ def predict(model, tokenizer, batch_tokens: List[List[str]], id2label: Dict[int,
                 sent_tags.append(id2label[ids[row][pos]])
         tags.append(sent_tags)
     return tags, missing
-
-
-def write_json_atomic(path: Path, data: Dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf8") as f:
-            json.dump(data, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def default_model() -> Path:

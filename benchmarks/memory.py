@@ -1,7 +1,7 @@
 """Peak memory (RSS) of a pipeline running nlp.pipe over N synthetic abstracts.
 
-    python benchmarks/memory.py training/jnlpba/cnn/model-best
-    python benchmarks/memory.py en_bioner_cnn --checkpoints 1000,20000 --output reports/memory.json
+    python -m benchmarks.memory training/jnlpba/cnn/model-best
+    python -m benchmarks.memory en_bioner_cnn --checkpoints 1000,20000 --output reports/memory.json
 
 MODEL is a pipeline folder or an installed package name. Abstracts (~250
 words, ~10 sentences of biomedical-looking words, numbers and punctuation)

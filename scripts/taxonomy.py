@@ -161,7 +161,7 @@ def by_category(counts: Counts) -> Dict[str, Counter]:
     return table
 
 
-def _prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
+def prf(tp: int, n_pred: int, n_gold: int) -> Dict[str, float]:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
@@ -188,8 +188,8 @@ def scores(counts: Counts, partial: bool = False) -> Dict[str, Any]:
         if category in hits:
             tp[gold_label] += n
     labels = sorted(set(n_gold) | set(n_pred))
-    per_type = {label: {**_prf(tp[label], n_pred[label], n_gold[label]), "support": n_gold[label]} for label in labels}
-    micro = _prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
+    per_type = {label: {**prf(tp[label], n_pred[label], n_gold[label]), "support": n_gold[label]} for label in labels}
+    micro = prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
     gold_labels = [label for label in labels if n_gold[label]] or labels
     macro = {k: sum(per_type[lb][k] for lb in gold_labels) / len(gold_labels) if gold_labels else 0.0 for k in "prf"}
     return {"per_type": per_type, "micro": micro, "macro": macro, "support": sum(n_gold.values())}
