@@ -23,6 +23,8 @@ from wasabi import msg
 from .common import atomic_path, run_cli, write_json_atomic
 
 BASELINE = "spacy_default"
+TRANSFORMER = "scibert"
+HF_BASELINE = "hf_baseline"
 
 
 def words_per_second(model_dir: Path, texts: List[str], n_process: int = 1, gpu: bool = False) -> float:
@@ -68,7 +70,32 @@ def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corp
     return row
 
 
+def hf_baseline_row(corpus: str, hf_dir: Path) -> Optional[Dict[str, Any]]:
+    """The plain Hugging Face fine-tune (benchmarks/hf_baseline.py), if run."""
+    path = hf_dir / f"{corpus}.json"
+    if not path.exists():
+        return None
+    hf = srsly.read_json(path)
+    return {
+        "corpus": corpus,
+        "model": HF_BASELINE,
+        **{k: hf[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type", "train_seconds")},
+        "train_device": "gpu" if "cuda" in hf["device"] else "cpu",
+        # tokenization + forward passes over the test sentences, batch 32
+        "cpu_wps_1proc": hf["words_per_second"] if "cuda" not in hf["device"] else None,
+    }
+
+
 def add_ratios(rows: List[Dict[str, Any]]) -> None:
+    """F1 and speed of each model relative to spaCy's default NER; the
+    transformer pipeline's also relative to the plain HF fine-tune."""
+    hf = {r["corpus"]: r for r in rows if r["model"] == HF_BASELINE}
+    for row in rows:
+        base = hf.get(row["corpus"])
+        if row["model"] == TRANSFORMER and base:
+            row["hf_f1_ratio"] = row["ents_f"] / base["ents_f"] if base["ents_f"] else None
+            if row.get("cpu_wps_1proc") and base.get("cpu_wps_1proc"):
+                row["hf_speed_ratio"] = row["cpu_wps_1proc"] / base["cpu_wps_1proc"]
     baselines = {r["corpus"]: r for r in rows if r["model"] == BASELINE}
     for row in rows:
         base = baselines.get(row["corpus"])
@@ -92,7 +119,14 @@ def markdown(rows: List[Dict[str, Any]], machine: str) -> str:
         "| corpus | model | P | R | F1 | F1 / default | per-type F1 | train time | words/s 1 proc | words/s 2 proc | speed / default | GPU words/s |",
         "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
+    notes: List[str] = []
     for r in rows:
+        if "hf_f1_ratio" in r:
+            notes.append(
+                f"- {r['corpus']}: `{TRANSFORMER}` vs the plain Hugging Face fine-tune of the same "
+                f"transformer (`benchmarks/hf_baseline.py`): F1 ratio {fmt(r['hf_f1_ratio'], '.3f')}, "
+                f"speed ratio {fmt(r.get('hf_speed_ratio'), '.2f')}."
+            )
         per_type = ", ".join(f"{k} {v['f'] * 100:.1f}" for k, v in sorted(r["ents_per_type"].items()))
         minutes = r["train_seconds"] / 60 if r["train_seconds"] else None
         lines.append(
@@ -102,7 +136,7 @@ def markdown(rows: List[Dict[str, Any]], machine: str) -> str:
             f"| {fmt(r.get('cpu_wps_2proc'), ',.0f')} | {fmt(r.get('speed_ratio'), '.2f')} "
             f"| {fmt(r.get('gpu_wps'), ',.0f')} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [""] + notes) + "\n"
 
 
 def benchmark(
@@ -112,6 +146,7 @@ def benchmark(
     metrics_dir: Path = typer.Option(Path("metrics")),
     training_dir: Path = typer.Option(Path("training")),
     corpus_dir: Path = typer.Option(Path("corpus")),
+    hf_dir: Path = typer.Option(Path("benchmarks/hf_baseline"), help="Results of benchmarks/hf_baseline.py"),
     speed: bool = typer.Option(True, help="Measure inference speed (slow for transformers on CPU)"),
 ) -> None:
     """Collect accuracy, training time and speed of every trained model."""
@@ -123,6 +158,9 @@ def benchmark(
                 msg.warn(f"{corpus}/{model}: not trained and evaluated yet, left out")
             else:
                 rows.append(row)
+        hf_row = hf_baseline_row(corpus, hf_dir)
+        if hf_row:
+            rows.append(hf_row)
     add_ratios(rows)
     machine = f"{platform.machine()} CPU, {__import__('os').cpu_count()} cores"
     write_json_atomic(output_dir / "results.json", {"machine": machine, "rows": rows})

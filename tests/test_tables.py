@@ -19,16 +19,25 @@ def test_benchmark_ratios_to_spacy_default(tmp_path):
     (tmp_path / "metrics" / "bc5cdr").mkdir(parents=True)
     write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.80, 10000)
     write_metrics(tmp_path, "bc5cdr", "cnn", 0.84, 8000)
-    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn", "bilstm"], output_dir=tmp_path / "out",
-              metrics_dir=tmp_path / "metrics", training_dir=tmp_path / "training",
-              corpus_dir=tmp_path / "corpus", speed=False)
+    write_metrics(tmp_path, "bc5cdr", "scibert", 0.81, 2000)
+    hf = {"ents_p": 0.75, "ents_r": 0.77, "ents_f": 0.76, "ents_per_type": {}, "train_seconds": 800,
+          "words_per_second": 1800.0, "device": "cpu (2 threads)"}
+    (tmp_path / "hf").mkdir()
+    srsly.write_json(tmp_path / "hf" / "bc5cdr.json", hf)
+    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn", "bilstm", "scibert"],
+              output_dir=tmp_path / "out", metrics_dir=tmp_path / "metrics",
+              training_dir=tmp_path / "training", corpus_dir=tmp_path / "corpus",
+              hf_dir=tmp_path / "hf", speed=False)
     rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
-    assert set(rows) == {"spacy_default", "cnn"}  # bilstm not trained: left out
+    assert set(rows) == {"spacy_default", "cnn", "scibert", "hf_baseline"}  # bilstm not trained
+    assert abs(rows["scibert"]["hf_f1_ratio"] - 0.81 / 0.76) < 1e-9
+    assert rows["hf_baseline"]["cpu_wps_1proc"] == 1800.0
     assert abs(rows["cnn"]["f1_ratio"] - 1.05) < 1e-9
     assert rows["spacy_default"]["f1_ratio"] == 1.0
     md = (tmp_path / "out" / "results.md").read_text()
     assert "| bc5cdr | cnn | 84.00 | 84.00 | **84.00** | 1.050 |" in md
     assert "10 min (cpu)" in md
+    assert "F1 ratio 1.066" in md
 
 
 def test_results_table_and_markers(tmp_path):
