@@ -1,8 +1,10 @@
-"""Write the README's corpus table (from corpus/<corpus>/stats.json) and
-results table (from metrics/<corpus>/<model>.json) between their markers:
+"""Write the README's corpus table (from corpus/<corpus>/stats.json), results
+table (from metrics/<corpus>/<model>.json) and benchmark table (a copy of
+benchmarks/results.md) between their markers:
 
     <!-- corpus-table:start --> ... <!-- corpus-table:end -->
     <!-- results-table:start --> ... <!-- results-table:end -->
+    <!-- benchmark-table:start --> ... <!-- benchmark-table:end -->
 """
 import sys
 import re
@@ -64,11 +66,14 @@ def readme_tables(
     corpus_dir: Path = typer.Option(Path("corpus")),
     metrics_dir: Path = typer.Option(Path("metrics")),
     training_dir: Path = typer.Option(Path("training")),
+    benchmark_md: Path = typer.Option(Path("benchmarks/results.md"), help="Written by scripts/benchmark.py"),
 ) -> None:
     """Refresh the corpus and results tables in README.md."""
     text = readme.read_text(encoding="utf8")
     text = replace_between(text, "corpus-table", corpus_table(corpus_dir))
     text = replace_between(text, "results-table", results_table(metrics_dir, training_dir))
+    if benchmark_md.exists():
+        text = replace_between(text, "benchmark-table", benchmark_md.read_text(encoding="utf8").strip())
     readme.write_text(text, encoding="utf8")
     msg.good(f"Updated the tables in {readme}")
 
