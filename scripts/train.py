@@ -71,6 +71,12 @@ def build_overrides(
         overrides["components.transformer.model.tokenizer_config.do_lower_case"] = transformer_lowercase
     if max_steps > 0:
         overrides["training.max_steps"] = max_steps
+        # a short budget still gets a full warm-up and decay: warm up for 10%
+        # of the steps (at most the config's warm-up)
+        learn_rate = config["training"]["optimizer"].get("learn_rate")
+        if isinstance(learn_rate, dict) and "warmup_steps" in learn_rate:
+            warmup = min(int(learn_rate["warmup_steps"]), max(1, max_steps // 10))
+            overrides["training.optimizer.learn_rate.warmup_steps"] = warmup
     if eval_frequency > 0:
         overrides["training.eval_frequency"] = eval_frequency
     return overrides
