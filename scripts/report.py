@@ -398,7 +398,7 @@ def build_markdown(
     out += [md_table(["model", "P", "R", "F1 (micro)", "F1 (macro)", "F1 (partial)", "best dev F1 @ step",
                       "words/s", "device"], rows, "lrrrrrrrl"), ""]
     out += ["Macro: unweighted mean over the entity types. Partial: a prediction overlapping a gold entity of "
-            "the same type counts (see the error taxonomy). Words/s: `nlp.evaluate` on the device shown.", ""]
+            "the same type counts (see the error taxonomy). Words/s: `nlp.pipe` over the test texts in the evaluate step, on the device shown.", ""]
 
     out += ["## Published numbers beside ours", ""]
     anchors = ANCHORS.get(corpus.lower(), [])
