@@ -3,8 +3,8 @@ metrics (entity P/R/F1 micro and per type, words/second) as JSON, plus the
 predicted Docs beside them (<output>.predictions.spacy) so reports can be
 built from files alone, without running the model again.
 """
-import sys
 import platform
+import sys
 import time
 from pathlib import Path
 

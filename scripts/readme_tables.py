@@ -6,8 +6,8 @@ benchmarks/results.md) between their markers:
     <!-- results-table:start --> ... <!-- results-table:end -->
     <!-- benchmark-table:start --> ... <!-- benchmark-table:end -->
 """
-import sys
 import re
+import sys
 from pathlib import Path
 
 import srsly

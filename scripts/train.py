@@ -10,10 +10,10 @@ What this adds to `spacy train`:
   train the same model again (weasel's lock keeps one entry per command, so
   alternating `--vars.model` values would otherwise retrain every time).
 """
-import sys
 import hashlib
 import json
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict
