@@ -38,7 +38,6 @@ def build_meta(corpus: str, model: str, model_dir: Path, metrics: dict, version:
                 f"Test F1 {metrics['ents_f'] * 100:.2f}."
             ),
             "author": "bioner",
-            "url": "https://github.com/bioner/bioner",
             "license": "MIT (code); see sources for the training data's terms",
             "sources": [
                 {"name": facts["title"], "url": facts["source_url"], "license": facts["license"]},
