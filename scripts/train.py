@@ -79,6 +79,11 @@ def build_overrides(
             overrides["training.optimizer.learn_rate.warmup_steps"] = warmup
     if eval_frequency > 0:
         overrides["training.eval_frequency"] = eval_frequency
+    # spaCy evaluates at step 0 and every eval_frequency steps and saves the best
+    # as model-best: a budget shorter than eval_frequency would leave the
+    # untrained step-0 model as model-best, so evaluate at the last step too.
+    if max_steps > 0 and max_steps < int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"])):
+        overrides["training.eval_frequency"] = max_steps
     return overrides
 
 

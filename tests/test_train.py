@@ -83,3 +83,17 @@ def test_gpu_asked_for_without_one_is_a_clear_error(monkeypatch):
         train_module.resolve_gpu("0")
     with pytest.raises(BionerError, match="must be 'auto'"):
         train_module.resolve_gpu("cuda")
+
+
+def test_short_budget_is_evaluated_at_its_last_step(tmp_path):
+    """Otherwise spaCy's step-0 evaluation would leave the untrained model as model-best."""
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 50, 0)
+    assert overrides["training.max_steps"] == 50
+    assert overrides["training.eval_frequency"] == 50  # the config's is 200
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 1000, 0)
+    assert "training.eval_frequency" not in overrides
+    scibert = train_module.build_overrides(PROJECT_DIR / "configs" / "scibert.cfg", tmp_path, tmp_path / "log",
+                                           "/models/x", True, 180, 0)
+    assert scibert["training.optimizer.learn_rate.warmup_steps"] == 18
+    assert scibert["components.transformer.model.name"] == "/models/x"
+    assert scibert["components.transformer.model.tokenizer_config.do_lower_case"] is True
