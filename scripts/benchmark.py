@@ -1,8 +1,8 @@
 """Collect the benchmark table: for each corpus and trained model, test
 P/R/F1 (micro and per type, from the evaluate step), training time, and
 inference speed in words/second of `nlp.pipe` over the test texts (one
-process: timed by the evaluate step; `n_process=2`: timed here, for
-pipelines without a transformer); the GPU column is filled when a GPU is
+process and `n_process=2`, timed here back to back for pipelines without a
+transformer; for transformers the evaluate step's one-process timing); the GPU column is filled when a GPU is
 usable. Ratios are to spaCy's default NER (configs/spacy_default.cfg)
 trained on the same split with the same step budget.
 
@@ -67,8 +67,11 @@ def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corp
         texts = [doc.text for doc in docs]
         # torch already uses every core for a transformer: a second process only adds overhead
         if "transformer" not in spacy.util.load_config(model_dir / "config.cfg")["components"]:
+            # timed here, back to back, so the two figures are comparable
+            row["cpu_wps_1proc"] = words_per_second(model_dir, texts, 1)
             row["cpu_wps_2proc"] = words_per_second(model_dir, texts, 2)
-            msg.info(f"{corpus}/{model}: {row['cpu_wps_2proc']:,.0f} words/s with 2 processes")
+            msg.info(f"{corpus}/{model}: {row['cpu_wps_1proc']:,.0f} words/s, "
+                     f"{row['cpu_wps_2proc']:,.0f} with 2 processes")
         if gpu_is_available():
             row["gpu_wps"] = words_per_second(model_dir, texts, 1, gpu=True)
     return row
@@ -136,7 +139,7 @@ def markdown(rows: List[Dict[str, Any]], machine: str) -> str:
         lines.append(
             f"| {r['corpus']} | {r['model']} | {r['ents_p'] * 100:.2f} | {r['ents_r'] * 100:.2f} "
             f"| **{r['ents_f'] * 100:.2f}** | {fmt(r.get('f1_ratio'), '.3f')} | {per_type} "
-            f"| {fmt(minutes, '.0f')} min ({r['train_device']}) | {fmt(r.get('cpu_wps_1proc'), ',.0f')} "
+            f"| {fmt(minutes, '.0f')}{' min' if minutes else ''} ({r['train_device']}) | {fmt(r.get('cpu_wps_1proc'), ',.0f')} "
             f"| {fmt(r.get('cpu_wps_2proc'), ',.0f')} | {fmt(r.get('speed_ratio'), '.2f')} "
             f"| {fmt(r.get('gpu_wps'), ',.0f')} |"
         )
