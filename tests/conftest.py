@@ -20,3 +20,18 @@ def corpus_file(corpus_dir: str, name: str) -> Path:
         if path.exists():
             return path
     pytest.skip(f"{corpus_dir}/{name}: neither the mirror ({MIRROR}) nor assets/ has it")
+
+
+def run_main(capsys, main, argv):
+    """Run a script's `main(argv)` in-process; return (exit status, stdout, stderr)."""
+    capsys.readouterr()
+    rc = main(argv)
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+def files_under(root: Path):
+    """Every file and folder below root (temporary ones included), relative to it."""
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))

@@ -17,6 +17,8 @@ import srsly
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
+from conftest import files_under, run_main
+
 from scripts import convert
 from scripts.common import PROJECT_DIR
 
@@ -63,16 +65,11 @@ class Toy:
         ]
 
     def run(self, *extra: str):
-        self.capsys.readouterr()
-        rc = convert.main(self.args(*extra))
-        captured = self.capsys.readouterr()
-        return rc, captured.out, captured.err
+        return run_main(self.capsys, convert.main, self.args(*extra))
 
     def output_files(self):
         """Every file under the output root, temporary ones included."""
-        if not self.out_root.exists():
-            return []
-        return sorted(str(p.relative_to(self.out_root)) for p in self.out_root.rglob("*"))
+        return files_under(self.out_root)
 
     def snapshot(self):
         return {name: (self.out / name).read_bytes() for name in OUTPUTS}

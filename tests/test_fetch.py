@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import srsly
 
+from conftest import files_under, run_main
+
 from scripts import fetch
 from scripts.common import PROJECT_DIR
 
@@ -48,16 +50,11 @@ class Toy:
         srsly.write_yaml(self.project_file, {"vars": {"corpora": {"toy": corpus}}})
 
     def run(self, *extra: str):
-        self.capsys.readouterr()
         argv = ["toy", "--assets-dir", str(self.assets), "--project-file", str(self.project_file)]
-        rc = fetch.main(argv + list(extra))
-        captured = self.capsys.readouterr()
-        return rc, captured.out, captured.err
+        return run_main(self.capsys, fetch.main, argv + list(extra))
 
     def assets_files(self):
-        if not self.assets.exists():
-            return []
-        return sorted(str(p.relative_to(self.assets)) for p in self.assets.rglob("*"))
+        return files_under(self.assets)
 
 
 @pytest.fixture
