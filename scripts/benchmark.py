@@ -6,13 +6,16 @@ transformer; for transformers the evaluate step's one-process timing); the GPU c
 usable. Ratios are to spaCy's default NER (configs/spacy_default.cfg)
 trained on the same split with the same step budget.
 
-Writes benchmarks/results.json and benchmarks/results.md.
+Writes benchmarks/results.json and benchmarks/results.md. A row of the
+previous results.json whose model is not on disk now (trained in an earlier
+session or on another machine) is kept as it was measured, so the table can
+grow one training at a time; `--fresh` drops such rows.
 """
 import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import spacy
 import srsly
@@ -93,6 +96,19 @@ def hf_baseline_row(corpus: str, hf_dir: Path) -> Optional[Dict[str, Any]]:
     }
 
 
+def previous_rows(path: Path) -> Dict[Tuple[str, str], Dict[str, Any]]:
+    """Rows of an earlier results.json by (corpus, model), ratios dropped
+    (they are computed again against this run's baselines)."""
+    if not path.exists():
+        return {}
+    rows = srsly.read_json(path).get("rows", [])
+    ratio_keys = ("f1_ratio", "speed_ratio", "hf_f1_ratio", "hf_speed_ratio")
+    return {
+        (r["corpus"], r["model"]): {k: v for k, v in r.items() if k not in ratio_keys}
+        for r in rows if r["model"] != HF_BASELINE
+    }
+
+
 def add_ratios(rows: List[Dict[str, Any]]) -> None:
     """F1 and speed of each model relative to spaCy's default NER; the
     transformer pipeline's also relative to the plain HF fine-tune."""
@@ -155,12 +171,17 @@ def benchmark(
     corpus_dir: Path = typer.Option(Path("corpus")),
     hf_dir: Path = typer.Option(Path("benchmarks/hf_baseline"), help="Results of benchmarks/hf_baseline.py"),
     speed: bool = typer.Option(True, help="Measure inference speed (slow for transformers on CPU)"),
+    fresh: bool = typer.Option(False, help="Drop rows of the previous results.json not measured now"),
 ) -> None:
     """Collect accuracy, training time and speed of every trained model."""
+    previous = {} if fresh else previous_rows(output_dir / "results.json")
     rows = []
     for corpus in corpora:
         for model in models:
             row = collect(corpus, model, metrics_dir, training_dir, corpus_dir, speed)
+            if row is None and (corpus, model) in previous:
+                msg.info(f"{corpus}/{model}: not on disk, keeping the row of the previous results.json")
+                row = previous[corpus, model]
             if row is None:
                 msg.warn(f"{corpus}/{model}: not trained and evaluated yet, left out")
             else:

