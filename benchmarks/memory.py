@@ -135,6 +135,10 @@ def main(
     """Report current and peak RSS of nlp.pipe over synthetic abstracts."""
     import spacy
 
+    # this project's pipelines use the bioner_abbreviations factory
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import scripts  # noqa: F401
+
     if gpu_id >= 0:
         spacy.require_gpu(gpu_id)
     counts = [int(c) for c in checkpoints.split(",") if c.strip()]

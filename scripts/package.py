@@ -15,6 +15,7 @@ import typer
 from spacy.cli.package import package as spacy_package
 from wasabi import msg
 
+from . import abbreviations
 from .common import BionerError, atomic_path, corpus_facts, run_cli
 
 PERFORMANCE_KEYS = ("ents_f", "ents_p", "ents_r", "ents_per_type", "speed")
@@ -72,6 +73,8 @@ def package(
             model_dir,
             tmp,
             meta_path=tmp / "meta.json",
+            # the abbreviations component's code travels inside the wheel
+            code_paths=[Path(abbreviations.__file__)],
             create_sdist=False,
             create_wheel=True,
             require_parent=True,  # spacy itself in install_requires
