@@ -18,6 +18,7 @@ from wasabi import msg
 from . import abbreviations
 from .common import BionerError, atomic_path, corpus_facts, run_cli
 
+TORCH_REQUIREMENT = "torch>=2.0"
 PERFORMANCE_KEYS = ("ents_f", "ents_p", "ents_r", "ents_per_type", "speed")
 
 
@@ -51,6 +52,10 @@ def build_meta(corpus: str, model: str, model_dir: Path, metrics: dict, version:
             "performance": {k: metrics[k] for k in PERFORMANCE_KEYS if k in metrics},
         }
     )
+    # spacy package adds spacy-transformers for transformer pipelines by itself,
+    # but not torch for a PyTorch layer inside spaCy's own tok2vec (the BiLSTM)
+    if "TorchBiLSTMEncoder" in (model_dir / "config.cfg").read_text(encoding="utf8"):
+        meta["requirements"] = sorted(set(meta.get("requirements", [])) | {TORCH_REQUIREMENT})
     return meta
 
 
