@@ -1,9 +1,9 @@
 """Collect the benchmark table: for each corpus and trained model, test
 P/R/F1 (micro and per type, from the evaluate step), training time, and
 inference speed in words/second of `nlp.pipe` over the test texts (one
-process and `n_process=2`, timed here back to back for pipelines without a
-transformer; for transformers the evaluate step's one-process timing); the GPU column is filled when a GPU is
-usable. Ratios are to spaCy's default NER (configs/spacy_default.cfg)
+process for every model, and `n_process=2` for pipelines without a
+transformer, timed here back to back); the GPU column is filled when a GPU
+is usable. Ratios are to spaCy's default NER (configs/spacy_default.cfg)
 trained on the same split with the same step budget.
 
 Writes benchmarks/results.json and benchmarks/results.md. A row of the
@@ -86,13 +86,13 @@ def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corp
     if speed:
         docs = DocBin().from_disk(corpus_dir / corpus / "test.spacy").get_docs(spacy.blank("en").vocab)
         texts = [doc.text for doc in docs]
+        # timed here, back to back, so the figures of all models are comparable
+        row["cpu_wps_1proc"] = words_per_second(model_dir, texts, 1)
+        msg.info(f"{corpus}/{model}: {row['cpu_wps_1proc']:,.0f} words/s")
         # torch already uses every core for a transformer: a second process only adds overhead
         if "transformer" not in spacy.util.load_config(model_dir / "config.cfg")["components"]:
-            # timed here, back to back, so the two figures are comparable
-            row["cpu_wps_1proc"] = words_per_second(model_dir, texts, 1)
             row["cpu_wps_2proc"] = words_per_second(model_dir, texts, 2)
-            msg.info(f"{corpus}/{model}: {row['cpu_wps_1proc']:,.0f} words/s, "
-                     f"{row['cpu_wps_2proc']:,.0f} with 2 processes")
+            msg.info(f"{corpus}/{model}: {row['cpu_wps_2proc']:,.0f} words/s with 2 processes")
         if gpu_is_available():
             row["gpu_wps"] = words_per_second(model_dir, texts, 1, gpu=True)
     return row
