@@ -86,10 +86,17 @@ def build_overrides(
     if eval_frequency > 0:
         overrides["training.eval_frequency"] = eval_frequency
     # spaCy evaluates at step 0 and every eval_frequency steps and saves the best
-    # as model-best: a budget shorter than eval_frequency would leave the
-    # untrained step-0 model as model-best, so evaluate at the last step too.
-    if max_steps > 0 and max_steps < int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"])):
-        overrides["training.eval_frequency"] = max_steps
+    # as model-best; steps after the last evaluation are never candidates (a
+    # budget shorter than eval_frequency would even leave the untrained step-0
+    # model). With a step budget, evaluate up to twice as often as asked where
+    # that makes the last step an evaluation: 450 steps, every 200 -> every 150.
+    frequency = int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"]))
+    if max_steps > 0 and max_steps % frequency:
+        divisor = max_steps // -(-max_steps // frequency)  # max_steps / ceil(max_steps / frequency)
+        while max_steps % divisor:
+            divisor -= 1
+        if divisor * 2 >= frequency or max_steps < frequency:
+            overrides["training.eval_frequency"] = divisor
     overrides.update(parse_settings(extra))
     return overrides
 

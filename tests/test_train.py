@@ -86,15 +86,30 @@ def test_gpu_asked_for_without_one_is_a_clear_error(monkeypatch):
         train_module.resolve_gpu("cuda")
 
 
-def test_short_budget_is_evaluated_at_its_last_step(tmp_path):
-    """Otherwise spaCy's step-0 evaluation would leave the untrained model as model-best."""
+def test_step_budget_is_evaluated_at_its_last_step(tmp_path):
+    """Otherwise the last steps are never candidates for model-best (and a short
+    budget would leave the untrained step-0 model as model-best)."""
     overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 50, 0)
     assert overrides["training.max_steps"] == 50
     assert overrides["training.eval_frequency"] == 50  # the config's is 200
     overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 1000, 0)
+    assert "training.eval_frequency" not in overrides
+    # 450 steps, evaluated every 200 would never evaluate steps 401-450: every 150
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 450, 0)
+    assert overrides["training.eval_frequency"] == 150
+    # 451 = 11 x 41: evaluating every 41 steps would cost too much; kept at 200
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 451, 0)
     assert "training.eval_frequency" not in overrides
     scibert = train_module.build_overrides(PROJECT_DIR / "configs" / "scibert.cfg", tmp_path, tmp_path / "log",
                                            "/models/x", True, 180, 0)
     assert scibert["training.optimizer.learn_rate.warmup_steps"] == 18
     assert scibert["components.transformer.model.name"] == "/models/x"
     assert scibert["components.transformer.model.tokenizer_config.do_lower_case"] is True
+
+
+def test_overrides_are_section_key_value_pairs(tmp_path):
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 0, 0,
+                                             "training.dropout=0.2 training.batcher.size=800")
+    assert overrides["training.dropout"] == 0.2 and overrides["training.batcher.size"] == 800
+    with pytest.raises(BionerError, match="section.key=value"):
+        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 0, 0, "training.dropout 0.2")
