@@ -1,9 +1,8 @@
-"""Write the README's corpus table (from corpus/<corpus>/stats.json), results
-table (from metrics/<corpus>/<model>.json) and benchmark table (a copy of
-benchmarks/results.md) between their markers:
+"""Write the README's corpus table (from corpus/<corpus>/stats.json) and
+results table (a copy of benchmarks/results.md, which scripts/benchmark.py
+writes) between their markers:
 
     <!-- corpus-table:start --> ... <!-- corpus-table:end -->
-    <!-- results-table:start --> ... <!-- results-table:end -->
     <!-- benchmark-table:start --> ... <!-- benchmark-table:end -->
 """
 import re
