@@ -1,8 +1,8 @@
 """Collect the benchmark table: for each corpus and trained model, test
 P/R/F1 (micro and per type, from the evaluate step), training time, and
 inference speed in words/second of `nlp.pipe` over the test texts (one
-process for every model, and `n_process=2` for pipelines without a
-transformer, timed here back to back); the GPU column is filled when a GPU
+process for every model, and `n_process=2` for pipelines without PyTorch
+layers, timed here back to back); the GPU column is filled when a GPU
 is usable. Ratios are to spaCy's default NER (configs/spacy_default.cfg)
 trained on the same split with the same step budget.
 
@@ -11,6 +11,7 @@ previous results.json whose model is not on disk now (trained in an earlier
 session or on another machine) is kept as it was measured, so the table can
 grow one training at a time; `--fresh` drops such rows.
 """
+import os
 import platform
 import sys
 import time
@@ -26,6 +27,9 @@ from wasabi import msg
 
 from .common import atomic_path, run_cli, write_json_atomic
 
+# a transformer's fast tokenizer, used before n_process=2 forks, would warn in every worker
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
 BASELINE = "spacy_default"
 TRANSFORMER = "scibert"
 HF_BASELINE = "hf_baseline"
@@ -40,6 +44,14 @@ def words_per_second(model_dir: Path, texts: List[str], n_process: int = 1, gpu:
     start = time.perf_counter()
     n_words = sum(len(doc) for doc in nlp.pipe(texts, n_process=n_process, batch_size=64))
     return n_words / (time.perf_counter() - start)
+
+
+def uses_torch(model_dir: Path) -> bool:
+    """A transformer or a PyTorch layer (the BiLSTM). `n_process=2` forks
+    workers, which deadlock once PyTorch's thread pool has been used (seen
+    with the BiLSTM); such pipelines already use every core through torch."""
+    config = (model_dir / "config.cfg").read_text(encoding="utf8")
+    return "Torch" in config or "[components.transformer]" in config
 
 
 def trained_with(stamp: Dict[str, Any]) -> str:
@@ -89,8 +101,7 @@ def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corp
         # timed here, back to back, so the figures of all models are comparable
         row["cpu_wps_1proc"] = words_per_second(model_dir, texts, 1)
         msg.info(f"{corpus}/{model}: {row['cpu_wps_1proc']:,.0f} words/s")
-        # torch already uses every core for a transformer: a second process only adds overhead
-        if "transformer" not in spacy.util.load_config(model_dir / "config.cfg")["components"]:
+        if not uses_torch(model_dir):
             row["cpu_wps_2proc"] = words_per_second(model_dir, texts, 2)
             msg.info(f"{corpus}/{model}: {row['cpu_wps_2proc']:,.0f} words/s with 2 processes")
         if gpu_is_available():
