@@ -1,5 +1,6 @@
 """The benchmark table and the README tables are built from metrics files."""
 import srsly
+from conftest import PROJECT_DIR
 
 from scripts.benchmark import benchmark
 from scripts.benchmark import trained_with
@@ -72,3 +73,13 @@ def test_benchmark_keeps_rows_of_models_no_longer_on_disk(tmp_path):
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=True, **dirs)
     rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default"}
+
+
+def test_pipelines_with_pytorch_layers_are_not_forked(tmp_path):
+    """n_process=2 deadlocks a BiLSTM once torch's thread pool has run."""
+    from scripts.benchmark import uses_torch
+
+    for name, expected in (("bilstm", True), ("scibert", True), ("cnn", False), ("spacy_default", False)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.cfg").write_text((PROJECT_DIR / "configs" / f"{name}.cfg").read_text())
+        assert uses_torch(tmp_path / name) is expected, name
