@@ -25,7 +25,7 @@ from spacy.tokens import DocBin
 from thinc.util import gpu_is_available
 from wasabi import msg
 
-from .common import atomic_path, run_cli, write_json_atomic
+from .common import atomic_path, has_pytorch_encoder, run_cli, write_json_atomic
 
 # a transformer's fast tokenizer, used before n_process=2 forks, would warn in every worker
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -50,8 +50,8 @@ def uses_torch(model_dir: Path) -> bool:
     """A transformer or a PyTorch layer (the BiLSTM). `n_process=2` forks
     workers, which deadlock once PyTorch's thread pool has been used (seen
     with the BiLSTM); such pipelines already use every core through torch."""
-    config = (model_dir / "config.cfg").read_text(encoding="utf8")
-    return "Torch" in config or "[components.transformer]" in config
+    transformer = "[components.transformer]" in (model_dir / "config.cfg").read_text(encoding="utf8")
+    return transformer or has_pytorch_encoder(model_dir)
 
 
 def trained_with(stamp: Dict[str, Any]) -> str:
@@ -92,7 +92,7 @@ def collect(corpus: str, model: str, metrics_dir: Path, training_dir: Path, corp
         "train_device": "gpu" if train_log.get("gpu", -1) >= 0 else "cpu",
         "evaluate_words_per_second": m["speed"],
     }
-    # One process: the evaluate step already timed nlp.pipe over the test texts.
+    # One process without --speed: the evaluate step's timing of nlp.pipe over the test texts.
     if m["device"].startswith("cpu"):
         row["cpu_wps_1proc"] = m["speed"]
     if speed:

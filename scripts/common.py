@@ -46,6 +46,12 @@ def run_cli(command: Callable, argv: Optional[List[str]] = None) -> int:
     return 0
 
 
+def has_pytorch_encoder(model_dir: Path) -> bool:
+    """Whether the pipeline's tok2vec is spaCy's PyTorch BiLSTM (torch needed
+    at run time, and its workers must not be forked after torch has run)."""
+    return "TorchBiLSTMEncoder" in (Path(model_dir) / "config.cfg").read_text(encoding="utf8")
+
+
 def corpus_facts(corpus: str, project_file: Path = PROJECT_FILE) -> Dict[str, Any]:
     """Return the facts about one corpus (URLs, checksums, licence, package
     suffix ...) from the `corpora` var of project.yml, the one place they live.

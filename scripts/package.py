@@ -16,7 +16,7 @@ from spacy.cli.package import package as spacy_package
 from wasabi import msg
 
 from . import abbreviations
-from .common import BionerError, atomic_path, corpus_facts, run_cli
+from .common import BionerError, atomic_path, corpus_facts, has_pytorch_encoder, run_cli
 
 TORCH_REQUIREMENT = "torch>=2.0"
 PERFORMANCE_KEYS = ("ents_f", "ents_p", "ents_r", "ents_per_type", "speed")
@@ -54,7 +54,7 @@ def build_meta(corpus: str, model: str, model_dir: Path, metrics: dict, version:
     )
     # spacy package adds spacy-transformers for transformer pipelines by itself,
     # but not torch for a PyTorch layer inside spaCy's own tok2vec (the BiLSTM)
-    if "TorchBiLSTMEncoder" in (model_dir / "config.cfg").read_text(encoding="utf8"):
+    if has_pytorch_encoder(model_dir):
         meta["requirements"] = sorted(set(meta.get("requirements", [])) | {TORCH_REQUIREMENT})
     return meta
 

@@ -91,12 +91,12 @@ def build_overrides(
     # model). With a step budget, evaluate up to twice as often as asked where
     # that makes the last step an evaluation: 450 steps, every 200 -> every 150.
     frequency = int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"]))
-    if max_steps > 0 and max_steps % frequency:
-        divisor = max_steps // -(-max_steps // frequency)  # max_steps / ceil(max_steps / frequency)
-        while max_steps % divisor:
-            divisor -= 1
-        if divisor * 2 >= frequency or max_steps < frequency:
-            overrides["training.eval_frequency"] = divisor
+    if 0 < max_steps < frequency:
+        overrides["training.eval_frequency"] = max_steps
+    elif max_steps > 0 and max_steps % frequency:
+        divisors = [d for d in range(frequency, (frequency - 1) // 2, -1) if max_steps % d == 0]
+        if divisors:
+            overrides["training.eval_frequency"] = divisors[0]
     overrides.update(parse_settings(extra))
     return overrides
 
