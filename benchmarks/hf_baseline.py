@@ -43,7 +43,7 @@ import typer
 from wasabi import msg
 
 from scripts.common import write_json_atomic
-from scripts.taxonomy import prf
+from bioner.evaluation.taxonomy import prf
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive

@@ -1,3 +1,3 @@
 # Registers the `bioner_abbreviations` factory that the configs use, so every
 # `python -m scripts.<step>` can train, load and package those pipelines.
-from . import abbreviations  # noqa: F401
+import bioner  # noqa: F401

@@ -15,8 +15,7 @@ PROJECT_FILE = PROJECT_DIR / "project.yml"
 SPLITS = ("train", "dev", "test")
 
 
-class BionerError(Exception):
-    """An error the user can fix: printed as one line, without a traceback."""
+from bioner.errors import BionerError  # noqa: E402
 
 
 # Console output. wasabi's msg wraps every message at 80 columns, which splits

@@ -23,7 +23,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from .common import PROJECT_FILE, SPLITS, BionerError, atomic_path, corpus_facts, run_cli, say
-from .iob import entity_counts, group_sentences, read_iob, to_doc
+from bioner.formats.iob import entity_counts, group_sentences, read_iob, to_doc
 
 STRICT_HELP = (
     "Reject an I-X tag that starts an entity (after O, or after a B-/I- tag of "

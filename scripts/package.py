@@ -15,7 +15,7 @@ import typer
 from spacy.cli.package import package as spacy_package
 from wasabi import msg
 
-from . import abbreviations
+from bioner.components import abbreviations
 from .common import BionerError, atomic_path, corpus_facts, has_pytorch_encoder, run_cli
 
 TORCH_REQUIREMENT = "torch>=2.0"

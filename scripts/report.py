@@ -36,7 +36,7 @@ from wasabi import msg
 
 from .common import BionerError, atomic_path, corpus_facts, run_cli
 from .evaluate import predictions_path
-from .taxonomy import (
+from bioner.evaluation.taxonomy import (
     CATEGORIES,
     CATEGORY_NAMES,
     EXACT,

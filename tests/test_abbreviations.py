@@ -4,7 +4,7 @@ import pytest
 import spacy
 from spacy.tokens import Span
 
-from scripts.abbreviations import FACTORY, find_definitions, is_short_form, long_form_start
+from bioner.components.abbreviations import FACTORY, find_definitions, is_short_form, long_form_start
 
 TEXT = ("Levels of 4-hydroxy-2-nonenal (4HNE) rose. Patients with acute renal failure (ARF) "
         "were treated. 4HNE and ARF were measured in (n = 12) rats (IL-2) twice.")

@@ -16,7 +16,7 @@ from spacy.vocab import Vocab
 from typer.testing import CliRunner
 
 from scripts.report import read_training_log, report
-from scripts.taxonomy import (
+from bioner.evaluation.taxonomy import (
     BOUNDARY,
     BOUNDARY_TYPE,
     EXACT,

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from scripts.common import BionerError
 from scripts.convert import convert_file
-from scripts.iob import DOCSTART
+from bioner.formats.iob import DOCSTART
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from .common import BionerError
+from ..errors import BionerError
 
 DOCSTART = "-DOCSTART-"
 TAG_RE = re.compile(r"^(O|[BIES]-\S+)$")

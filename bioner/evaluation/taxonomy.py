@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tu
 
 from spacy.tokens import Doc
 
-from .common import BionerError
+from ..errors import BionerError
 
 # Error categories; each gold and each predicted span ends up in exactly one.
 EXACT = "exact"

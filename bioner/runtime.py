@@ -1,0 +1,52 @@
+"""Running pipelines: device choice, loading, and how many processes
+`nlp.pipe` may use safely."""
+from pathlib import Path
+from typing import Union
+
+import spacy
+from spacy.language import Language
+from thinc.util import gpu_is_available
+
+from . import components  # noqa: F401  (a folder from training/ needs the factories)
+from .console import info
+from .errors import BionerError
+
+
+def resolve_gpu(gpu: Union[str, int], purpose: str = "Running") -> int:
+    """'auto' -> 0 if spaCy can use a GPU, else -1; otherwise the id given.
+    Says which device `purpose` ("Training", "Evaluating" ...) runs on."""
+    gpu = str(gpu)
+    if gpu == "auto":
+        gpu_id = 0 if gpu_is_available() else -1
+    else:
+        try:
+            gpu_id = int(gpu)
+        except ValueError:
+            raise BionerError(f"--gpu must be 'auto' or a GPU id (-1 for CPU), not {gpu!r}") from None
+        if gpu_id >= 0 and not gpu_is_available():
+            raise BionerError(
+                f"--gpu {gpu_id} asked for, but no GPU is usable (is cupy installed? "
+                f"see requirements-gpu.txt). Use --gpu auto or -1 to run on the CPU."
+            )
+    if gpu_id >= 0:
+        info(f"{purpose} on GPU {gpu_id}")
+    else:
+        info(f"{purpose} on CPU (no usable GPU found)" if gpu == "auto" else f"{purpose} on CPU")
+    return gpu_id
+
+
+def use_device(gpu_id: int) -> None:
+    if gpu_id >= 0:
+        spacy.require_gpu(gpu_id)
+
+
+def load_pipeline(name_or_path: Union[str, Path]) -> Language:
+    """spacy.load of an installed package name or a pipeline folder (e.g.
+    training/<corpus>/<model>/model-best), with bioner's factories registered."""
+    try:
+        return spacy.load(name_or_path)
+    except OSError as err:
+        raise BionerError(
+            f"{name_or_path}: cannot load the pipeline ({err}). Give an installed package "
+            f"name (pip install the wheel from packages/) or a pipeline folder."
+        ) from None
