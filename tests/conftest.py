@@ -35,3 +35,31 @@ def files_under(root: Path):
     if not root.exists():
         return []
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+NO_BLOB = "0" * 40
+
+
+def corpus_entry(**fields):
+    """A valid vars.corpora entry for a test project; `fields` override."""
+    entry = {
+        "title": "Toy corpus (test)",
+        "url": "http://127.0.0.1:9/not-used",
+        "mirror_dir": "TOY",
+        "files": {split: {"file": f"{split}.tsv", "git_blob": NO_BLOB} for split in ("train", "dev", "test")},
+        "sentences_per_doc": 0,
+        "package_suffix": "_toy",
+        "license": "CC BY 4.0 (test)",
+        "source_url": "http://127.0.0.1:9/not-used",
+    }
+    entry.update(fields)
+    return entry
+
+
+def write_project(root: Path, corpora: dict, **extra_vars) -> Path:
+    """A project.yml in root with these corpus entries; returns its path."""
+    import srsly
+
+    path = Path(root) / "project.yml"
+    srsly.write_yaml(path, {"vars": {"corpora": corpora, **extra_vars}})
+    return path

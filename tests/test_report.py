@@ -1,4 +1,4 @@
-"""Tests for scripts/report.py and scripts/taxonomy.py: the error taxonomy on hand-made Docs, its
+"""Tests for bioner/report/ and bioner/evaluation/taxonomy.py: the error taxonomy on hand-made Docs, its
 agreement with spaCy's NER scorer, and the report command on tiny files."""
 import json
 from pathlib import Path
@@ -15,7 +15,8 @@ from spacy.training import Example
 from spacy.vocab import Vocab
 from typer.testing import CliRunner
 
-from scripts.report import read_training_log, report
+from bioner.report import read_training_log
+from scripts.report import report
 from bioner.evaluation.taxonomy import (
     BOUNDARY,
     BOUNDARY_TYPE,
@@ -216,6 +217,11 @@ def tiny_project(root: Path, *, metrics_f=None):
         })
         DocBin(docs=docs).to_disk(metrics_dir / f"{name}.predictions.spacy")
     srsly.write_json(metrics_dir / "orphan.json", {"ents_f": 0.5})
+    # our own reference rows come from the benchmark's results.json
+    (root / "benchmarks" / "results").mkdir(parents=True)
+    srsly.write_json(root / "benchmarks" / "results" / "results.json", {"rows": [
+        {"corpus": CORPUS, "model": "spacy_default", "ents_f": 0.6845, "trained_with": "config as is"},
+        {"corpus": "other", "model": "spacy_default", "ents_f": 0.1}]})
     log_dir = root / "training" / CORPUS / "m1"
     log_dir.mkdir(parents=True)
     srsly.write_jsonl(log_dir / "training_log.jsonl", [
@@ -229,8 +235,7 @@ def tiny_project(root: Path, *, metrics_f=None):
 def run_report(root: Path, *extra: str):
     app = typer.Typer()
     app.command()(report)
-    args = [CORPUS, "--corpus-dir", str(root / "corpus"), "--metrics-dir", str(root / "metrics"),
-            "--training-dir", str(root / "training"), "--output-dir", str(root / "reports"), *extra]
+    args = [CORPUS, "--root", str(root), *extra]
     return CliRunner().invoke(app, args)
 
 
@@ -258,6 +263,8 @@ def test_report_writes_every_file(tmp_path):
     # per type, most frequent first: protein 2 gold, m1 1 right of 2 predicted
     assert "| protein | 2 | 50.00 | 50.00 | **50.00** | 100.00 | 100.00 | **100.00** |" in md
     assert "| BINDER | 80.30 | Zhang et al. 2023, BINDER (ICLR) |" in md
+    assert "| spaCy default NER (init config -p ner, efficiency, no vectors) | 68.45 |" in md
+    assert "| 10.00 |" not in md  # another corpus's row
     assert "35.50 @ 20" in md  # best dev F1 from the training log
     assert "orphan" not in md
     assert "Warning" not in md

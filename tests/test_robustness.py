@@ -16,7 +16,7 @@ import spacy
 from spacy.training import Example
 from spacy.util import fix_random_seed
 
-from scripts.common import PROJECT_DIR
+from conftest import PROJECT_DIR
 
 TRAIN = [
     ("IL-2 gene expression requires NF-kappa B in T cells .",
@@ -158,9 +158,8 @@ def test_text_over_max_length_is_a_clear_error(nlp):
 
 def test_memory_benchmark_runs(nlp, tmp_path):
     """benchmarks/memory.py works end to end at a small N."""
-    spec = importlib.util.spec_from_file_location("memory_benchmark", PROJECT_DIR / "benchmarks" / "memory.py")
-    memory = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(memory)
+    from benchmarks import memory
+
     result = memory.measure(nlp, [10, 30], batch_size=8, words=60)
     assert [row["docs"] for row in result["rows"]] == [10, 30]
     for row in result["rows"]:
@@ -171,9 +170,9 @@ def test_memory_benchmark_runs(nlp, tmp_path):
     # the CLI, on a pipeline saved to disk
     nlp.to_disk(tmp_path / "tiny")
     result = subprocess.run(
-        [sys.executable, str(PROJECT_DIR / "benchmarks" / "memory.py"), str(tmp_path / "tiny"),
+        [sys.executable, "-m", "scripts.memory", str(tmp_path / "tiny"),
          "--checkpoints", "20,40", "--words", "50", "--output", str(tmp_path / "memory.json")],
-        capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "peak MiB" in result.stdout

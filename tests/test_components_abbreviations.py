@@ -1,4 +1,4 @@
-"""scripts/abbreviations.py: short forms defined in the text take the label
+"""bioner/components/abbreviations.py: short forms defined in the text take the label
 of the entity that ends their long form."""
 import pytest
 import spacy

@@ -1,4 +1,4 @@
-"""scripts/train.py: an interrupted training never leaves a model that later
+"""bioner/training.py: an interrupted training never leaves a model that later
 steps would trust; a re-run restarts cleanly; an unchanged one is skipped."""
 from pathlib import Path
 
@@ -8,8 +8,10 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 from conftest import PROJECT_DIR
 
-import scripts.train as train_module
-from scripts.common import BionerError
+import bioner.runtime as runtime
+import bioner.training as train_module
+from bioner.errors import BionerError
+from bioner.training import TransformerChoice, choose_transformer
 from scripts.package import package
 
 CONFIG = PROJECT_DIR / "configs" / "cnn.cfg"
@@ -37,20 +39,18 @@ def fake_train(fail_after_steps: bool):
 
 
 def run(tmp_path, corpus_dir):
-    train_module.train(CONFIG, tmp_path / "training" / "cnn", corpus_dir=corpus_dir, gpu="-1",
-                       transformer_model="x", transformer_lowercase="false", max_steps=0, eval_frequency=0,
-                       overrides="")
+    train_module.train_pipeline(CONFIG, tmp_path / "training" / "jnlpba" / "cnn", corpus_dir, gpu="-1")
 
 
 def test_interrupted_training_leaves_no_model_and_rerun_restarts(tmp_path, corpus_dir, monkeypatch):
-    output = tmp_path / "training" / "cnn"
+    output = tmp_path / "training" / "jnlpba" / "cnn"
     monkeypatch.setattr(train_module, "spacy_train", fake_train(fail_after_steps=True))
     with pytest.raises(KeyboardInterrupt):
         run(tmp_path, corpus_dir)
     assert not output.exists()  # nothing a later step could take for a model
     # the package step refuses a folder that holds no finished pipeline
     with pytest.raises(BionerError, match="no meta.json"):
-        package("jnlpba", "cnn", output.parent, tmp_path / "m.json", tmp_path / "packages", "0.1.0")
+        package("jnlpba", "cnn", root=tmp_path, version="0.1.0")
     monkeypatch.setattr(train_module, "spacy_train", fake_train(fail_after_steps=False))
     run(tmp_path, corpus_dir)
     assert (output / "model-best" / "meta.json").exists()
@@ -77,39 +77,68 @@ def test_unchanged_training_is_skipped_changed_data_retrains(tmp_path, corpus_di
 
 
 def test_gpu_asked_for_without_one_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(train_module, "gpu_is_available", lambda: False)
-    assert train_module.resolve_gpu("auto") == -1
-    assert train_module.resolve_gpu("-1") == -1
+    monkeypatch.setattr(runtime, "gpu_is_available", lambda: False)
+    assert runtime.resolve_gpu("auto") == -1
+    assert runtime.resolve_gpu("-1") == -1
     with pytest.raises(BionerError, match="no GPU is usable"):
-        train_module.resolve_gpu("0")
+        runtime.resolve_gpu("0")
     with pytest.raises(BionerError, match="must be 'auto'"):
-        train_module.resolve_gpu("cuda")
+        runtime.resolve_gpu("cuda")
 
 
 def test_step_budget_is_evaluated_at_its_last_step(tmp_path):
     """Otherwise the last steps are never candidates for model-best (and a short
     budget would leave the untrained step-0 model as model-best)."""
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 50, 0)
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 50, 0)
     assert overrides["training.max_steps"] == 50
     assert overrides["training.eval_frequency"] == 50  # the config's is 200
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 1000, 0)
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 1000, 0)
     assert "training.eval_frequency" not in overrides
     # 450 steps, evaluated every 200 would never evaluate steps 401-450: every 150
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 450, 0)
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 450, 0)
     assert overrides["training.eval_frequency"] == 150
     # 451 = 11 x 41: evaluating every 41 steps would cost too much; kept at 200
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 451, 0)
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 451, 0)
     assert "training.eval_frequency" not in overrides
     scibert = train_module.build_overrides(PROJECT_DIR / "configs" / "scibert.cfg", tmp_path, tmp_path / "log",
-                                           "/models/x", True, 180, 0)
+                                           TransformerChoice("/models/x", True), 180, 0)
     assert scibert["training.optimizer.learn_rate.warmup_steps"] == 18
     assert scibert["components.transformer.model.name"] == "/models/x"
     assert scibert["components.transformer.model.tokenizer_config.do_lower_case"] is True
 
 
 def test_overrides_are_section_key_value_pairs(tmp_path):
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 0, 0,
+    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0,
                                              "training.dropout=0.2 training.batcher.size=800")
     assert overrides["training.dropout"] == 0.2 and overrides["training.batcher.size"] == 800
     with pytest.raises(BionerError, match="section.key=value"):
-        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", "x", False, 0, 0, "training.dropout 0.2")
+        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0, "training.dropout 0.2")
+
+
+def test_transformer_budget_applies_to_transformer_configs_only(tmp_path):
+    """The stand-in's CPU budget (vars.transformers.standin in project.yml)
+    reaches a config with a transformer, whatever its file name; never the CNN."""
+    table = srsly.read_yaml(PROJECT_DIR / "project.yml")["vars"]["transformers"]
+    standin = choose_transformer("standin", table)
+    assert standin.lowercase and Path(standin.name, "config.json").exists()
+    renamed = tmp_path / "biobert.cfg"
+    renamed.write_text((PROJECT_DIR / "configs" / "scibert.cfg").read_text())
+    scibert = train_module.build_overrides(renamed, tmp_path, tmp_path / "log", standin, 0, 0, "training.dropout=0.2")
+    assert scibert["components.transformer.model.name"] == standin.name
+    assert scibert["training.max_steps"] == 450 and scibert["training.batcher.size"] == 800
+    assert scibert["training.optimizer.learn_rate.initial_rate"] == 1e-4 and scibert["training.dropout"] == 0.2
+    cnn = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", standin, 0, 0)
+    assert not any("transformer" in k or k.startswith("training.") for k in cnn)
+    # an HF name or folder that is not a table key is taken as it is
+    other = choose_transformer("/models/biobert", table, lowercase=True)
+    assert other == TransformerChoice("/models/biobert", True)
+
+
+def test_training_refuses_a_folder_that_is_not_a_training_output(tmp_path, corpus_dir, monkeypatch):
+    """A slip like OUTPUT_DIR=training/<corpus> must not replace every model of the corpus."""
+    monkeypatch.setattr(train_module, "spacy_train", fake_train(fail_after_steps=False))
+    corpus_models = tmp_path / "training" / "jnlpba"
+    (corpus_models / "cnn" / "model-best").mkdir(parents=True)
+    with pytest.raises(BionerError, match="not a training output"):
+        train_module.train_pipeline(CONFIG, corpus_models, corpus_dir, gpu="-1")
+    assert (corpus_models / "cnn" / "model-best").is_dir()

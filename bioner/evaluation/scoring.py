@@ -1,0 +1,49 @@
+"""Score a trained pipeline on a gold DocBin with spaCy's scorer: entity
+P/R/F1 micro and per type, and words/second of `nlp.pipe`.
+
+As `spacy evaluate` does, the pipeline sees the raw text (its own tokenizer)
+and the scorer aligns its entities to the gold tokens.
+"""
+import platform
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+from spacy.language import Language
+from spacy.scorer import Scorer
+from spacy.tokens import Doc
+from spacy.training import Corpus, Example
+
+from ..errors import BionerError
+
+
+def score_pipeline(nlp: Language, data_path: Path, device: str) -> Tuple[Dict[str, Any], List[Doc]]:
+    """Metrics of `nlp` on the gold Docs in `data_path`, and its predicted Docs."""
+    gold = [eg.reference for eg in Corpus(data_path)(nlp)]
+    if not gold:
+        raise BionerError(f"{data_path}: no documents to evaluate on. Run the convert step again.")
+    start = time.perf_counter()
+    predicted = list(nlp.pipe(doc.text for doc in gold))
+    elapsed = time.perf_counter() - start
+    examples = [Example(pred, ref) for pred, ref in zip(predicted, gold)]
+    scores = Scorer(nlp).score(examples)
+    if scores.get("ents_f") is None:
+        raise BionerError(
+            f"{data_path}: the scorer returned no entity scores (the gold data has no entities "
+            f"and the pipeline predicted none). Evaluate on a split with entities."
+        )
+    scores["speed"] = sum(len(doc) for doc in predicted) / elapsed
+    metrics = {
+        "model": None,
+        "data": str(data_path),
+        "device": device,
+        "n_docs": len(examples),
+        "n_words": sum(len(eg.reference) for eg in examples),
+        "pipe_seconds": round(elapsed, 2),
+        **{k: v for k, v in scores.items() if k.startswith("ents") or k == "speed"},
+    }
+    return metrics, predicted
+
+
+def device_name(gpu_id: int) -> str:
+    return f"gpu:{gpu_id}" if gpu_id >= 0 else f"cpu ({platform.processor() or platform.machine()})"

@@ -1,0 +1,212 @@
+"""Train a pipeline with spaCy's trainer, adding what `spacy train` lacks
+for this project:
+
+- transformer weights are chosen by a name from project.yml's
+  `vars.transformers` table (`scibert`, the offline `standin` ...), which
+  also holds each one's training budget (steps, settings), or by a Hugging
+  Face name / folder; they apply only to configs that have a transformer
+  (read from the config, bioner.models);
+- `overrides` take further config settings as "section.key=value" pairs;
+- training writes into a hidden `.partial` folder that replaces the output
+  only when training has finished (the old model is removed only once the
+  new one is in place), so an interrupted run never leaves a model that a
+  later step would trust;
+- a fingerprint of config, settings and data skips a re-run that would train
+  the same model again (weasel's lock keeps one entry per command, so
+  alternating `--vars.model` would otherwise retrain every time).
+"""
+import hashlib
+import importlib
+import json
+import shlex
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import srsly
+from spacy.cli._util import parse_config_overrides
+from spacy.cli.train import train as spacy_train
+from spacy.util import load_config
+
+from .console import good
+from .errors import BionerError
+from .io import replace_path
+from .models import traits_of_config
+from .runtime import resolve_gpu
+
+FINGERPRINT = "bioner_fingerprint.json"
+
+
+@dataclass(frozen=True)
+class TransformerChoice:
+    """Weights for a transformer config, and the budget that goes with them."""
+
+    name: str  # Hugging Face name or local folder
+    lowercase: bool
+    key: Optional[str] = None  # the vars.transformers entry it came from
+    label: Optional[str] = None  # how tables name it
+    max_steps: int = 0  # 0: the config's
+    overrides: str = ""
+
+
+def choose_transformer(value: str, table: Dict[str, Dict[str, Any]], lowercase: bool = False) -> TransformerChoice:
+    """A key of vars.transformers, or else a Hugging Face name / folder used
+    with `lowercase` as given."""
+    if value not in table:
+        return TransformerChoice(value, lowercase)
+    entry = table[value]
+    name = entry.get("name")
+    if entry.get("package"):
+        # weights shipped inside a Python package (the offline stand-in)
+        try:
+            module = importlib.import_module(entry["package"])
+        except ImportError:
+            raise BionerError(f"vars.transformers.{value}: package {entry['package']!r} is not "
+                              f"installed (pip install -r requirements.txt -c constraints.txt)") from None
+        name = str(Path(module.__file__).parent / entry.get("folder", ""))
+    if not name:
+        raise BionerError(f"vars.transformers.{value}: give `name` (HF name or folder) or `package`")
+    return TransformerChoice(name, bool(entry.get("lowercase", False)), value, entry.get("label"),
+                             int(entry.get("max_steps", 0)), entry.get("overrides", ""))
+
+
+def parse_settings(text: str) -> Dict[str, Any]:
+    """'training.dropout=0.2 training.batcher.size=800' -> config overrides,
+    values parsed as spacy train parses its command line."""
+    args = []
+    for item in shlex.split(text):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip("-"):
+            raise BionerError(
+                f"--overrides: {item!r} is not a setting; expected section.key=value pairs "
+                f"such as 'training.batcher.size=800 training.dropout=0.2'"
+            )
+        args.append(f"--{key.lstrip('-')}={value}")
+    return parse_config_overrides(args)
+
+
+def eval_frequency_for(max_steps: int, frequency: int) -> int:
+    """spaCy evaluates at step 0 and every eval_frequency steps and saves the
+    best as model-best; steps after the last evaluation are never candidates
+    (a budget shorter than eval_frequency would even leave the untrained
+    step-0 model). With a step budget, evaluate up to twice as often as asked
+    where that makes the last step an evaluation: 450 steps, every 200 -> 150."""
+    if max_steps <= 0:
+        return frequency
+    if max_steps < frequency:
+        return max_steps
+    divisors = [d for d in range(frequency, (frequency - 1) // 2, -1) if max_steps % d == 0]
+    return divisors[0] if divisors else frequency
+
+
+def build_overrides(
+    config_path: Path,
+    corpus_dir: Path,
+    log_path: Path,
+    transformer: Optional[TransformerChoice] = None,
+    max_steps: int = 0,
+    eval_frequency: int = 0,
+    extra: str = "",
+) -> Dict[str, Any]:
+    """Config overrides for one run. The transformer choice (weights, budget)
+    applies only when the config has a transformer."""
+    config = load_config(config_path, interpolate=False)
+    overrides: Dict[str, Any] = {
+        "paths.train": str(corpus_dir / "train.spacy"),
+        "paths.dev": str(corpus_dir / "dev.spacy"),
+        "paths.log": str(log_path),
+    }
+    traits = traits_of_config(load_config(config_path, interpolate=True), where=str(config_path))
+    settings = extra
+    if traits.has_transformer and transformer is not None:
+        prefix = f"components.{traits.transformer_component}.model"
+        overrides[f"{prefix}.name"] = transformer.name
+        overrides[f"{prefix}.tokenizer_config.do_lower_case"] = transformer.lowercase
+        max_steps = max_steps or transformer.max_steps
+        settings = f"{transformer.overrides} {extra}".strip()
+    if max_steps > 0:
+        overrides["training.max_steps"] = max_steps
+        # a short budget still gets a full warm-up and decay: warm up for 10%
+        # of the steps (at most the config's warm-up)
+        learn_rate = config["training"]["optimizer"].get("learn_rate")
+        if isinstance(learn_rate, dict) and "warmup_steps" in learn_rate:
+            warmup = min(int(learn_rate["warmup_steps"]), max(1, max_steps // 10))
+            overrides["training.optimizer.learn_rate.warmup_steps"] = warmup
+    if eval_frequency > 0:
+        overrides["training.eval_frequency"] = eval_frequency
+    frequency = int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"]))
+    if eval_frequency_for(max_steps, frequency) != frequency:
+        overrides["training.eval_frequency"] = eval_frequency_for(max_steps, frequency)
+    overrides.update(parse_settings(settings))
+    return overrides
+
+
+def fingerprint(config_path: Path, overrides: Dict[str, Any], corpus_dir: Path) -> str:
+    h = hashlib.sha256(Path(config_path).read_bytes())
+    h.update(json.dumps({k: v for k, v in overrides.items() if k != "paths.log"}, sort_keys=True).encode())
+    for split in ("train", "dev"):
+        h.update((corpus_dir / f"{split}.spacy").read_bytes())
+    return h.hexdigest()
+
+
+def is_up_to_date(output_dir: Path, stamp: str) -> bool:
+    stamp_path = output_dir / FINGERPRINT
+    return (
+        (output_dir / "model-best").exists()
+        and stamp_path.exists()
+        and srsly.read_json(stamp_path).get("fingerprint") == stamp
+    )
+
+
+def train_pipeline(
+    config_path: Path,
+    output_dir: Path,
+    corpus_dir: Path,
+    gpu: str = "auto",
+    transformer: Optional[TransformerChoice] = None,
+    max_steps: int = 0,
+    eval_frequency: int = 0,
+    overrides: str = "",
+) -> None:
+    """Train `config_path` into `output_dir` (model-best/, model-last/, the
+    JSONL log and the fingerprint)."""
+    for split in ("train", "dev"):
+        if not (corpus_dir / f"{split}.spacy").exists():
+            raise BionerError(f"{corpus_dir / split}.spacy not found. Run the convert step first.")
+    if output_dir.exists() and not (output_dir / FINGERPRINT).exists():
+        raise BionerError(
+            f"{output_dir}: exists and is not a training output of this project (no {FINGERPRINT}); "
+            f"refusing to replace it. Give a new folder, e.g. training/<corpus>/<model>."
+        )
+    settings = build_overrides(config_path, corpus_dir, output_dir / "training_log.jsonl",
+                               transformer, max_steps, eval_frequency, overrides)
+    stamp = fingerprint(config_path, settings, corpus_dir)
+    if is_up_to_date(output_dir, stamp):
+        good(f"{output_dir}: already trained with this config and data, skipping")
+        return
+    gpu_id = resolve_gpu(gpu, "Training")
+    transformer_keys = [k for k in settings if k.startswith("components.") and k.endswith(".model.name")]
+    if gpu_id < 0 and transformer_keys:
+        # fp16 autocast and grad scaling need CUDA
+        prefix = transformer_keys[0][: -len(".name")]
+        settings[f"{prefix}.mixed_precision"] = False
+        settings[f"{prefix}.grad_scaler_config.enabled"] = False
+    partial = output_dir.with_name(f".{output_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)  # leftovers of an interrupted run
+    partial.mkdir(parents=True)
+    settings["paths.log"] = str(partial / "training_log.jsonl")
+    start = time.time()
+    spacy_train(config_path, partial, use_gpu=gpu_id, overrides=settings)
+    seconds = round(time.time() - start, 1)
+    if not (partial / "model-best").exists():
+        # no evaluation ran (max_steps < eval_frequency): the last model is the best we have
+        shutil.copytree(partial / "model-last", partial / "model-best")
+    record = {"fingerprint": stamp, "config": str(config_path), "overrides": settings,
+              "gpu": gpu_id, "train_seconds": seconds}
+    if transformer is not None and transformer_keys:
+        record["transformer"] = {"key": transformer.key, "label": transformer.label, "name": transformer.name}
+    srsly.write_json(partial / FINGERPRINT, record)
+    replace_path(partial, output_dir)
+    good(f"Saved {output_dir}/model-best")
