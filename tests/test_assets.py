@@ -14,7 +14,6 @@ import threading
 from pathlib import Path
 
 import pytest
-import srsly
 
 from conftest import PROJECT_DIR, corpus_entry, files_under, run_main, write_project
 

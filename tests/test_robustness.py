@@ -7,7 +7,6 @@ The pipeline is built here (blank English + a small "ner" updated for a few
 steps on a handful of sentences), not trained: it is about the machinery, not
 accuracy. The transformer pipeline's long-document case is covered elsewhere.
 """
-import importlib.util
 import subprocess
 import sys
 
