@@ -22,19 +22,31 @@ def parse_gpu(gpu: Union[str, int]) -> Optional[int]:
         raise BionerError(f"--gpu must be 'auto' or a GPU id (-1 for CPU), not {gpu!r}") from None
 
 
-def resolve_gpu(gpu: Union[str, int], purpose: str = "Running") -> int:
-    """'auto' -> 0 if spaCy can use a GPU, else -1; otherwise the id given.
-    Says which device `purpose` ("Training", "Evaluating" ...) runs on."""
-    gpu = str(gpu)
+def check_gpu(gpu: Union[str, int]) -> int:
+    """The GPU id to use for the --gpu setting ('auto' -> 0 if spaCy can use
+    a GPU, else -1); an id that cannot be used is an error."""
     gpu_id = parse_gpu(gpu)
     if gpu_id is None:
-        gpu_id = 0 if gpu_is_available() else -1
-    else:
-        if gpu_id >= 0 and not gpu_is_available():
-            raise BionerError(
-                f"--gpu {gpu_id} asked for, but no GPU is usable (is cupy installed? "
-                f"see requirements-gpu.txt). Use --gpu auto or -1 to run on the CPU."
-            )
+        return 0 if gpu_is_available() else -1
+    if gpu_id >= 0 and not gpu_is_available():
+        raise BionerError(
+            f"--gpu {gpu_id} asked for, but no GPU is usable (is cupy installed? "
+            f"see requirements-gpu.txt). Use --gpu auto or -1 to run on the CPU."
+        )
+    if gpu_id >= 0:
+        import cupy
+
+        if gpu_id >= cupy.cuda.runtime.getDeviceCount():
+            raise BionerError(f"--gpu {gpu_id}: there is no such GPU (this machine has "
+                              f"{cupy.cuda.runtime.getDeviceCount()}). Use --gpu auto.")
+    return gpu_id
+
+
+def resolve_gpu(gpu: Union[str, int], purpose: str = "Running") -> int:
+    """check_gpu, and say which device `purpose` ("Training", "Evaluating"
+    ...) runs on."""
+    gpu = str(gpu)
+    gpu_id = check_gpu(gpu)
     if gpu_id >= 0:
         info(f"{purpose} on GPU {gpu_id}")
     else:

@@ -15,6 +15,7 @@ for this project:
   the same model again (weasel's lock keeps one entry per command, so
   alternating `--vars.model` would otherwise retrain every time).
 """
+import difflib
 import hashlib
 import importlib
 import json
@@ -34,7 +35,7 @@ from .console import good
 from .errors import BionerError
 from .io import replace_path
 from .models import traits_of_config
-from .runtime import resolve_gpu
+from .runtime import check_gpu, resolve_gpu
 
 FINGERPRINT = "bioner_fingerprint.json"
 
@@ -85,6 +86,28 @@ def parse_settings(text: str) -> Dict[str, Any]:
             )
         args.append(f"--{key.lstrip('-')}={value}")
     return parse_config_overrides(args)
+
+
+def config_keys(config: Dict[str, Any], prefix: str = "") -> Dict[str, None]:
+    """Every section and setting of a config as a dotted key."""
+    keys: Dict[str, None] = {}
+    for name, value in config.items():
+        key = f"{prefix}.{name}" if prefix else name
+        keys[key] = None
+        if isinstance(value, dict):
+            keys.update(config_keys(value, key))
+    return keys
+
+
+def check_setting_keys(settings: Dict[str, Any], config: Dict[str, Any], config_path: Path) -> None:
+    """A misspelt setting would be accepted silently by the config system
+    and train with the default; reject it and name the closest key."""
+    known = config_keys(config)
+    for key in settings:
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise BionerError(f"--overrides: '{key}' is not a setting of {config_path}{hint}")
 
 
 def eval_frequency_for(max_steps: int, frequency: int) -> int:
@@ -139,7 +162,9 @@ def build_overrides(
     frequency = int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"]))
     if eval_frequency_for(max_steps, frequency) != frequency:
         overrides["training.eval_frequency"] = eval_frequency_for(max_steps, frequency)
-    overrides.update(parse_settings(settings))
+    user_settings = parse_settings(settings)
+    check_setting_keys(user_settings, config, config_path)
+    overrides.update(user_settings)
     return overrides
 
 
@@ -175,6 +200,7 @@ def train_pipeline(
     for split in ("train", "dev"):
         if not (corpus_dir / f"{split}.spacy").exists():
             raise BionerError(f"{corpus_dir / split}.spacy not found. Run the convert step first.")
+    check_gpu(gpu)  # a GPU that does not exist is an error even when nothing is to train
     if output_dir.exists() and not (output_dir / FINGERPRINT).exists():
         raise BionerError(
             f"{output_dir}: exists and is not a training output of this project (no {FINGERPRINT}); "

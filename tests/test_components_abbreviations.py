@@ -1,10 +1,20 @@
 """bioner/components/abbreviations.py: short forms defined in the text take the label
 of the entity that ends their long form."""
+import time
+
 import pytest
 import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spacy.tokens import Span
 
-from bioner.components.abbreviations import FACTORY, find_definitions, is_short_form, long_form_start
+from bioner.components.abbreviations import (
+    FACTORY,
+    find_definitions,
+    is_short_form,
+    long_form_start,
+    propagate_abbreviations,
+)
 
 TEXT = ("Levels of 4-hydroxy-2-nonenal (4HNE) rose. Patients with acute renal failure (ARF) "
         "were treated. 4HNE and ARF were measured in (n = 12) rats (IL-2) twice.")
@@ -59,3 +69,80 @@ def test_existing_entities_and_undefined_tokens_are_kept(nlp):
     doc = propagate(doc)
     assert ("ARF were", "Other") in [(e.text, e.label_) for e in doc.ents]
     assert [e.text for e in doc.ents].count("ARF") == 1  # only the one in parentheses
+
+
+@pytest.mark.parametrize("text", [
+    "Patients with acute renal failure  (ARF) had ARF twice.",     # two spaces before "("
+    "Patients with acute renal failure\n(ARF) had ARF twice.",      # a line break
+    "Patients with acute renal failure ( ARF ) had ARF twice.",     # spaces inside
+])
+def test_definitions_survive_extra_whitespace(nlp, text):
+    """Before the fix: the whitespace token before "(" hid the definition."""
+    doc = nlp.make_doc(text)
+    doc.set_ents([entity(doc, "acute renal failure", "Disease")])
+    doc = propagate_abbreviations(doc)
+    assert [(e.text, e.label_) for e in doc.ents].count(("ARF", "Disease")) == 2
+
+
+def test_lower_casing_that_changes_length_does_not_shift_the_long_form(nlp):
+    """"İ".lower() is two characters; before the fix a short form holding it
+    never matched its long form."""
+    doc = nlp.make_doc("Levels of İnterleukin-like Factor (İLF) and İLF rose.")
+    doc.set_ents([entity(doc, "İnterleukin-like Factor", "protein")])
+    [(long, short)] = list(find_definitions(doc))
+    assert (long.text, short.text) == ("İnterleukin-like Factor", "İLF")
+    assert [e.text for e in propagate_abbreviations(doc).ents] == ["İnterleukin-like Factor", "İLF", "İLF"]
+
+
+def component_seconds(nlp, n_sentences: int) -> float:
+    """Time of the component alone over a Doc of n sentences, each defining
+    an abbreviation whose long form is an entity."""
+    text = " ".join(f"The acute renal failure (ARF) and ARF rose in group {i}." for i in range(n_sentences))
+    doc = nlp.make_doc(text)
+    ents, start = [], 0
+    for i in range(n_sentences):
+        start = text.index("acute renal failure", start)
+        ents.append(doc.char_span(start, start + len("acute renal failure"), label="Disease"))
+        start += 1
+    doc.set_ents(ents)
+    begin = time.perf_counter()
+    propagate_abbreviations(doc)
+    seconds = time.perf_counter() - begin
+    assert len(doc.ents) == 3 * n_sentences
+    return seconds
+
+
+def test_time_is_linear_in_the_length_of_the_doc(nlp):
+    """8 times the text costs about 8 times as long, not 64 times (the old
+    code rescanned every entity for each definition). A ratio in one run,
+    never a wall-clock limit."""
+    component_seconds(nlp, 50)  # warm-up
+    small = min(component_seconds(nlp, 400) for _ in range(3))
+    large = min(component_seconds(nlp, 3200) for _ in range(3))
+    assert large / small < 20, (small, large)
+
+
+TEXT_PIECES = st.sampled_from(["(", ")", "[", "]", " ", "  ", "\n", "ARF", "acute", "renal", "failure", "IL-2",
+                               "İ", "ß", "é", "4HNE", ".", ",", "a", "(ARF)", "((", "))", "( x )", "-"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(pieces=st.lists(TEXT_PIECES, max_size=60), spans=st.lists(st.tuples(st.integers(0, 80), st.integers(1, 4)), max_size=8))
+def test_random_text_never_breaks_the_component(pieces, spans):
+    nlp = spacy.blank("en")
+    text = " ".join(pieces)
+    doc = nlp.make_doc(text)
+    ents, taken = [], set()
+    for start, length in spans:
+        end = min(start + length, len(doc))
+        if start < end and not taken & set(range(start, end)):
+            taken |= set(range(start, end))
+            ents.append(Span(doc, start, end, label="X"))
+    doc.set_ents(sorted(ents, key=lambda e: e.start))
+    doc = propagate_abbreviations(doc)
+    previous_end = 0
+    for ent in doc.ents:
+        assert 0 <= ent.start_char < ent.end_char <= len(text)
+        assert text[ent.start_char:ent.end_char] == ent.text
+        assert ent.start >= previous_end  # no overlaps
+        previous_end = ent.end

@@ -142,3 +142,18 @@ def test_training_refuses_a_folder_that_is_not_a_training_output(tmp_path, corpu
     with pytest.raises(BionerError, match="not a training output"):
         train_module.train_pipeline(CONFIG, corpus_models, corpus_dir, gpu="-1")
     assert (corpus_models / "cnn" / "model-best").is_dir()
+
+
+def test_missing_gpu_is_an_error_even_when_training_would_be_skipped(tmp_path, corpus_dir, monkeypatch):
+    monkeypatch.setattr(train_module, "spacy_train", fake_train(fail_after_steps=False))
+    run(tmp_path, corpus_dir)
+    monkeypatch.setattr(runtime, "gpu_is_available", lambda: False)
+    with pytest.raises(BionerError, match="--gpu 7 asked for, but no GPU is usable"):
+        train_module.train_pipeline(CONFIG, tmp_path / "training" / "jnlpba" / "cnn", corpus_dir, gpu="7")
+
+
+def test_unknown_override_key_is_rejected_with_the_closest_key(tmp_path):
+    with pytest.raises(BionerError, match=r"'training.dropuot' is not a setting of .*cnn.cfg.*did you mean 'training.dropout'"):
+        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0, "training.dropuot=0.2")
+    with pytest.raises(BionerError, match="not a setting"):
+        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0, "nosection.x=1")

@@ -12,7 +12,7 @@ that overlaps no other entity.
 The module depends on spaCy only, so `spacy package --code` can ship it
 inside a pipeline's wheel.
 """
-from typing import Iterator, List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -30,6 +30,12 @@ def is_short_form(text: str) -> bool:
     )
 
 
+def _lower(text: str) -> str:
+    """Lower case, one character for one: "İ".lower() is two characters,
+    which would shift every position after it."""
+    return "".join(c.lower()[:1] or c for c in text)
+
+
 def long_form_start(short: str, words: List[str]) -> int:
     """Index in `words` where the long form for `short` starts, or -1.
 
@@ -37,8 +43,8 @@ def long_form_start(short: str, words: List[str]) -> int:
     left against the words' characters; the first character must match at
     the start of a word.
     """
-    chars = [c.lower() for c in short if c.isalnum()]
-    text = " ".join(words).lower()
+    chars = [_lower(c) for c in short if c.isalnum()]
+    text = _lower(" ".join(words))
     s, t = len(chars) - 1, len(text) - 1
     while s >= 0:
         # the first short-form character must begin a word
@@ -51,38 +57,56 @@ def long_form_start(short: str, words: List[str]) -> int:
     return text[: t + 1].count(" ")
 
 
+def sentence_starts(doc: Doc) -> List[int]:
+    """The index of the first token of each token's sentence (0 for all
+    without sentence boundaries), in one pass."""
+    starts, start = [], 0
+    has_sents = doc.has_annotation("SENT_START")
+    for token in doc:
+        if has_sents and token.is_sent_start:
+            start = token.i
+        starts.append(start)
+    return starts
+
+
 def find_definitions(doc: Doc) -> Iterator[Tuple[Span, Span]]:
-    """Yield (long form, short form) for each "long form ( SF )" in `doc`."""
-    for i in range(1, len(doc) - 2):
-        if doc[i].text != "(" or doc[i + 2].text != ")" or not is_short_form(doc[i + 1].text):
+    """Yield (long form, short form) for each "long form ( SF )" in `doc`.
+    Whitespace tokens (extra spaces, line breaks) are skipped; each "(" looks
+    at a bounded number of words before it, so this is linear in the Doc."""
+    words = [t for t in doc if not t.is_space]  # tokens as the text reads
+    sent_start = sentence_starts(doc)
+    for k in range(1, len(words) - 2):
+        if words[k].text != "(" or words[k + 2].text != ")" or not is_short_form(words[k + 1].text):
             continue
-        short = doc[i + 1 : i + 2]
+        short = doc[words[k + 1].i : words[k + 1].i + 1]
         # as Schwartz & Hearst: at most min(|SF| + 5, 2 |SF|) words before it
         max_words = min(len(short.text) + 5, 2 * len(short.text))
-        start = max(doc[i].sent.start if doc.has_annotation("SENT_START") else 0, i - max_words)
-        words = [t.text for t in doc[start:i]]
-        offset = long_form_start(short.text, words)
+        before = [w for w in words[max(0, k - max_words) : k] if w.i >= sent_start[words[k].i]]
+        if not before:
+            continue
+        offset = long_form_start(short.text, [w.text for w in before])
         if offset >= 0:
-            yield doc[start + offset : i], short
+            yield doc[before[offset].i : before[-1].i + 1], short
 
 
 def propagate_abbreviations(doc: Doc) -> Doc:
-    """Label short forms like the entity that ends their long form."""
+    """Label short forms like the entity that ends their long form. Linear
+    in the length of the Doc: entities are looked up by their last token."""
     ents = list(doc.ents)
-    labels = {}
+    ending_at: Dict[int, Span] = {}
+    for ent in ents:
+        ending_at.setdefault(ent.end, ent)
+    labels: Dict[str, str] = {}
     for long_form, short in find_definitions(doc):
-        ending = [e for e in ents if e.end == long_form.end and e.start >= long_form.start - 1]
-        if ending and short.text not in labels:
-            labels[short.text] = ending[0].label_
+        ent = ending_at.get(long_form.end)
+        if ent is not None and ent.start >= long_form.start - 1 and short.text not in labels:
+            labels[short.text] = ent.label_
     if not labels:
         return doc
-    taken = set()
+    taken = bytearray(len(doc))
     for ent in ents:
-        taken.update(range(ent.start, ent.end))
-    new = []
-    for token in doc:
-        if token.text in labels and token.i not in taken:
-            new.append(Span(doc, token.i, token.i + 1, label=labels[token.text]))
+        taken[ent.start : ent.end] = b"\x01" * len(ent)
+    new = [Span(doc, t.i, t.i + 1, label=labels[t.text]) for t in doc if t.text in labels and not taken[t.i]]
     if new:
         doc.set_ents(sorted(ents + new, key=lambda e: e.start))
     return doc
