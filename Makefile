@@ -15,7 +15,11 @@ VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
 	$(if $(TRANSFORMER),--vars.transformer $(TRANSFORMER)) $(if $(STEPS),--vars.max_steps $(STEPS)) \
 	$(if $(TRAIN_OVERRIDES),--vars.train_overrides="$(TRAIN_OVERRIDES)")
 
-.PHONY: all test install clean benchmark
+# make puts these in the environment of every recipe; check-settings reads
+# them there, so no value is pasted into a shell line before it is checked.
+export CORPUS MODELS GPU TRANSFORMER STEPS TRAIN_OVERRIDES BENCH_CORPORA BENCH_MODELS
+
+.PHONY: all test install clean benchmark check-settings
 
 install: $(VENV)/.installed
 
@@ -25,12 +29,15 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
-all: install
+check-settings: install
+	@$(BIN)/python -m scripts.check_settings
+
+all: check-settings
 	@for model in $(MODELS); do $(WEASEL) run all . $(VARS) --vars.model $$model || exit 1; done
 
 # Benchmark: spaCy's default NER, the CNN and the BiLSTM on both corpora
 # (trained and evaluated unless up to date), then benchmarks/results/results.md.
-benchmark: install
+benchmark: check-settings
 	@for corpus in $(BENCH_CORPORA); do for model in $(BENCH_MODELS); do \
 		$(WEASEL) run train-evaluate . $(VARS) --vars.corpus $$corpus --vars.model $$model || exit 1; \
 	done; done
