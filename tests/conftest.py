@@ -35,3 +35,22 @@ def files_under(root: Path):
     if not root.exists():
         return []
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+# A small real pipeline for the serve tests: blank English + an entity ruler,
+# with the meta a trained bioner pipeline has (version, performance).
+RULER_PATTERNS = {"Chemical": ["naloxone", "clonidine", "aspirin"], "Disease": ["headache", "hypertension"]}
+
+
+@pytest.fixture(scope="session")
+def ruler_pipeline(tmp_path_factory) -> Path:
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": label, "pattern": [{"LOWER": word}]}
+                        for label, words in RULER_PATTERNS.items() for word in words])
+    nlp.meta.update({"name": "serve_test", "version": "1.2.3", "performance": {"ents_f": 0.8125}})
+    path = tmp_path_factory.mktemp("pipelines") / "ruler"
+    nlp.to_disk(path)
+    return path
