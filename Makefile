@@ -26,7 +26,7 @@ WEASEL_VARS = --vars.corpus $(CORPUS) --vars.gpu $(GPU) \
 	--vars.transformer_model $(TRANSFORMER_MODEL) \
 	--vars.transformer_lowercase $(TRANSFORMER_LOWERCASE)
 
-.PHONY: all test install clean benchmark
+.PHONY: all test install install-chromium clean benchmark
 
 install: $(VENV)/.installed
 
@@ -57,7 +57,12 @@ benchmark: install
 	done; done
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel run benchmark .
 
-test: install
+# The browser test drives Debian's chromium (playwright cannot download its own
+# offline); installed when missing and apt-get is there, never failing the build.
+install-chromium:
+	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || true
+
+test: install install-chromium
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests
 
 clean:
