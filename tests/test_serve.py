@@ -3,6 +3,7 @@ cross-request batching, and a small bounded load run against a real server."""
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -228,3 +229,16 @@ def test_bounded_load_run_against_a_real_server(ruler_pipeline):
     assert result["server_rss_mib"]["before"] > 0 and result["ratio"] > 0
     assert "| p50 ms |" in markdown(result)
     json.dumps(result)
+
+
+def test_a_wheels_copy_of_the_component_loads_after_bioner(tmp_path):
+    """An installed wheel imports its own copy of abbreviations.py; with bioner
+    imported first (the server does) that must not fail with E004."""
+    import importlib.util
+
+    from bioner.components import SHIPPED_MODULES
+
+    copy = tmp_path / "abbreviations.py"
+    copy.write_text(Path(SHIPPED_MODULES[0]).read_text())
+    spec = importlib.util.spec_from_file_location("en_wheel_copy.abbreviations", copy)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
