@@ -175,6 +175,17 @@ def test_a_failing_request_gets_500_and_its_batch_mates_their_answers(trouble_cl
     assert ner(trouble_client, ["aspirin"]).status_code == 200
 
 
+def test_an_empty_list_gets_an_empty_answer(client):
+    assert ner(client, []).json()["results"] == []
+
+
+def test_503_until_the_workers_run(models):
+    client = TestClient(create_app(models, SETTINGS))  # no `with`: the app has not started
+    assert client.get("/health").status_code == 503
+    response = ner(client, ["aspirin"])
+    assert response.status_code == 503 and "not running" in response.json()["detail"]
+
+
 def test_page_docs_and_schema_need_no_cdn(client):
     page = client.get("/")
     assert page.status_code == 200 and 'id="ner-form"' in page.text

@@ -51,7 +51,8 @@ class NerRequest(BaseModel):
 
 
 class Entity(BaseModel):
-    start: int = Field(..., description="Character offset of the first character: text[start:end]")
+    start: int = Field(..., description="Offset of the first character, in Unicode code points (Python's "
+                                        "str indexing): text[start:end] is the entity")
     end: int
     label: str
     text: str
@@ -142,7 +143,7 @@ def create_app(models: Dict[str, ServedModel], settings: ServeSettings = ServeSe
                 raise HTTPException(413, f"text {i} has {len(text):,} characters; the limit is "
                                          f"{settings.max_text_chars:,}")
         try:
-            found = await batchers[name].annotate(request.texts)
+            found = await batchers[name].annotate(request.texts) if request.texts else []
         except ShuttingDown as err:
             raise HTTPException(503, str(err)) from None
         except Exception as err:

@@ -54,14 +54,17 @@ async function loadModels() {
 }
 
 function render(text, entities) {
+  // offsets count code points (Python's str), not UTF-16 units as JS strings do
+  const chars = Array.from(text);
+  const slice = (start, end) => chars.slice(start, end).join("");
   const parts = [];
   let at = 0;
   for (const ent of entities) {
-    parts.push(document.createTextNode(text.slice(at, ent.start)));
-    parts.push(mark(text.slice(ent.start, ent.end), ent.label));
+    parts.push(document.createTextNode(slice(at, ent.start)));
+    parts.push(mark(slice(ent.start, ent.end), ent.label));
     at = ent.end;
   }
-  parts.push(document.createTextNode(text.slice(at)));
+  parts.push(document.createTextNode(slice(at)));
   $("entities").replaceChildren(...parts);
   $("entity-table").tBodies[0].replaceChildren(...entities.map((ent, i) => {
     const row = document.createElement("tr");
