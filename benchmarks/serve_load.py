@@ -9,8 +9,10 @@ ones (benchmarks/memory.py); requests are drawn from them with a fixed seed.
 A request counts as an error unless it answers 200 with one result per text
 and every entity's offsets slice its text. Words are spaCy tokens, as in
 `nlp.pipe`'s words/s. Reports p50/p95/p99 latency, requests/s, words/s,
-errors, the server's RSS after a warm-up and after the run, plain nlp.pipe's
-words/s and the ratio; writes JSON + a markdown table to --output-dir.
+errors, the server's RSS after a warm-up (every distinct text once) and as the
+run goes, plain nlp.pipe's words/s and the ratio, and the same per CPU second
+(other jobs on a shared machine change wall-clock speed, not CPU time);
+writes JSON + a markdown table to --output-dir.
 """
 import asyncio
 import contextlib
@@ -49,6 +51,17 @@ def rss_mib_of(pid: int) -> Optional[float]:
     except OSError:
         pass
     return None
+
+
+def cpu_seconds_of(pid: int) -> Optional[float]:
+    """User + system CPU time a process has used, from /proc; None if unknown.
+    Words per CPU second compare server and plain nlp.pipe fairly when other
+    jobs share the machine and wall-clock speed varies with their load."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def wait_until_healthy(url: str, process: Optional[subprocess.Popen] = None, timeout: float = 120) -> None:
@@ -117,10 +130,13 @@ def answer_ok(texts: Sequence[str], body: Dict) -> bool:
 
 
 async def _load(url: str, requests: List[List[str]], model: Optional[str], concurrency: int,
-                timeout: float) -> Dict:
+                timeout: float, pid: Optional[int] = None) -> Dict:
     import httpx
 
     latencies: List[float] = []
+    # the server's RSS each time another tenth of the requests is done: flat or growing?
+    marks = {max(1, round(len(requests) * k / 10)) for k in range(1, 11)}
+    rss: List[tuple] = []
     errors: Dict[str, int] = {}
     next_request = iter(range(len(requests)))
 
@@ -138,13 +154,16 @@ async def _load(url: str, requests: List[List[str]], model: Optional[str], concu
                 latencies.append(time.perf_counter() - start)
             else:
                 errors[kind] = errors.get(kind, 0) + 1
+            done = len(latencies) + sum(errors.values())
+            if pid and done in marks:
+                rss.append((done, rss_mib_of(pid)))
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=timeout) as http:
         start = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return {"latencies": latencies, "errors": errors, "seconds": elapsed}
+    return {"latencies": latencies, "errors": errors, "seconds": elapsed, "rss": rss}
 
 
 def percentile(values: Sequence[float], q: float) -> Optional[float]:
@@ -156,9 +175,10 @@ def percentile(values: Sequence[float], q: float) -> Optional[float]:
 
 
 def run_load(url: str, requests: List[List[str]], words_of: Dict[str, int], model: Optional[str] = None,
-             concurrency: int = 16, timeout: float = 300) -> Dict:
-    """Send `requests` with `concurrency` clients; latency, throughput, errors."""
-    out = asyncio.run(_load(url, requests, model, concurrency, timeout))
+             concurrency: int = 16, timeout: float = 300, pid: Optional[int] = None) -> Dict:
+    """Send `requests` with `concurrency` clients; latency, throughput, errors
+    (and the RSS of the server process `pid` as the run goes)."""
+    out = asyncio.run(_load(url, requests, model, concurrency, timeout, pid))
     lat = sorted(out["latencies"])
     words = sum(words_of[t] for r in requests for t in r)
     return {
@@ -172,15 +192,17 @@ def run_load(url: str, requests: List[List[str]], words_of: Dict[str, int], mode
         "latency_ms": {f"p{q}": round(percentile(lat, q) * 1000, 1) if lat else None for q in (50, 95, 99)},
         "requests_per_s": round(len(requests) / out["seconds"], 2),
         "words_per_s": round(words / out["seconds"], 1),
+        "server_rss_mib_by_requests_done": [[done, mib] for done, mib in out["rss"]],
     }
 
 
 def time_plain_pipe(nlp, texts: Sequence[str]) -> Dict:
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     words = sum(len(doc) for doc in nlp.pipe(texts))
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     return {"texts": len(texts), "words": words, "seconds": round(elapsed, 2),
-            "words_per_s": round(words / elapsed, 1), "batch_size": nlp.batch_size}
+            "words_per_s": round(words / elapsed, 1), "batch_size": nlp.batch_size,
+            "cpu_seconds": round(cpu, 2), "words_per_cpu_s": round(words / cpu, 1)}
 
 
 def markdown(result: Dict) -> str:
@@ -202,22 +224,34 @@ def markdown(result: Dict) -> str:
         f"| {load['words_per_s']:,.0f} | {load['errors']} | {fmt(result['server_rss_mib']['before'])} / "
         f"{fmt(result['server_rss_mib']['after'])} | {plain['words_per_s']:,.0f} | {result['ratio']:.2f} |",
         "",
+        f"Per CPU second (robust to other jobs' load): server {fmt(load.get('words_per_server_cpu_s'))} "
+        f"words (its whole process: HTTP, JSON and nlp.pipe), plain nlp.pipe {fmt(plain['words_per_cpu_s'])}, "
+        f"ratio {'n/a' if result['cpu_ratio'] is None else format(result['cpu_ratio'], '.2f')}. "
+        "Load average at start / after the load / after plain nlp.pipe: "
+        + " / ".join(f"{v:.1f}" for v in result["load_average"].values()) + ".",
+        "",
+        "Server RSS (MiB) after each tenth of the requests: "
+        + (", ".join(fmt(mib) for _, mib in load["server_rss_mib_by_requests_done"]) or "n/a") + ".",
+        "",
     ])
 
 
 def benchmark(model: str, texts_path: Optional[Path] = None, url: Optional[str] = None, requests: int = 2000,
               concurrency: int = 16, min_texts: int = 1, max_texts: int = 20, seed: int = 0,
-              server_options: Sequence[str] = (), warmup: int = 32, log_path: Optional[Path] = None) -> Dict:
+              server_options: Sequence[str] = (), log_path: Optional[Path] = None, n_synthetic: int = 500) -> Dict:
     """The whole run: server (unless url), warm-up, load, plain nlp.pipe."""
     import platform
 
     from bioner.runtime import load_pipeline
 
-    texts = load_texts(texts_path, seed=seed)
+    load_start = os.getloadavg()[0]
+    texts = load_texts(texts_path, n_synthetic, seed=seed)
     batch = make_requests(texts, requests, min_texts, max_texts, seed)
     nlp = load_pipeline(model)
     words_of = {t: len(nlp.make_doc(t)) for t in set(texts)}
-    warm = make_requests(texts, warmup, min_texts, max_texts, seed + 1)
+    # warm-up: every distinct text once, so the vocab has seen them all before RSS is taken
+    distinct = sorted(set(texts))
+    warm = [distinct[i:i + max_texts] for i in range(0, len(distinct), max_texts)]
     with contextlib.ExitStack() as stack:
         pid = None
         if url is None:
@@ -225,9 +259,13 @@ def benchmark(model: str, texts_path: Optional[Path] = None, url: Optional[str] 
             url, process = stack.enter_context(running_server([model], options, log_path))
             pid = process.pid
         run_load(url, warm, words_of, concurrency=concurrency)
-        rss_before = rss_mib_of(pid) if pid else None
-        load = run_load(url, batch, words_of, concurrency=concurrency)
-        rss_after = rss_mib_of(pid) if pid else None
+        rss_before, cpu_before = (rss_mib_of(pid), cpu_seconds_of(pid)) if pid else (None, None)
+        load = run_load(url, batch, words_of, concurrency=concurrency, pid=pid)
+        rss_after, cpu_after = (rss_mib_of(pid), cpu_seconds_of(pid)) if pid else (None, None)
+        if cpu_before is not None and cpu_after is not None and cpu_after > cpu_before:
+            load["server_cpu_seconds"] = round(cpu_after - cpu_before, 2)
+            load["words_per_server_cpu_s"] = round(load["words"] / (cpu_after - cpu_before), 1)
+    load_after_load = os.getloadavg()[0]
     # the server has stopped: plain nlp.pipe gets the same machine to itself
     plain = time_plain_pipe(nlp, [t for r in batch for t in r])
     return {
@@ -244,6 +282,10 @@ def benchmark(model: str, texts_path: Optional[Path] = None, url: Optional[str] 
                            else round(rss_after - rss_before, 1)},
         "plain_pipe": plain,
         "ratio": round(load["words_per_s"] / plain["words_per_s"], 3),
+        "cpu_ratio": (round(load["words_per_server_cpu_s"] / plain["words_per_cpu_s"], 3)
+                      if "words_per_server_cpu_s" in load else None),
+        # other jobs on the machine: 1-minute load average as each phase ended
+        "load_average": {"start": load_start, "after_load": load_after_load, "after_plain": os.getloadavg()[0]},
     }
 
 

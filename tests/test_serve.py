@@ -231,13 +231,15 @@ def test_answer_check_catches_wrong_offsets():
 
 
 def test_bounded_load_run_against_a_real_server(ruler_pipeline):
-    result = benchmark(str(ruler_pipeline), requests=50, concurrency=8, warmup=4)
+    result = benchmark(str(ruler_pipeline), requests=50, concurrency=8, n_synthetic=60)
     load = result["load"]
     assert load["errors"] == 0, load["error_kinds"]
     assert load["requests"] == 50 and load["texts"] >= 50
     assert 0 < load["latency_ms"]["p50"] <= load["latency_ms"]["p95"] <= load["latency_ms"]["p99"]
     assert result["plain_pipe"]["words"] == load["words"]
     assert result["server_rss_mib"]["before"] > 0 and result["ratio"] > 0
+    assert result["plain_pipe"]["words_per_cpu_s"] > 0 and load["server_cpu_seconds"] > 0
+    assert [done for done, _ in load["server_rss_mib_by_requests_done"]] == list(range(5, 51, 5))
     assert "| p50 ms |" in markdown(result)
     json.dumps(result)
 
@@ -253,3 +255,24 @@ def test_a_wheels_copy_of_the_component_loads_after_bioner(tmp_path):
     copy.write_text(Path(SHIPPED_MODULES[0]).read_text())
     spec = importlib.util.spec_from_file_location("en_wheel_copy.abbreviations", copy)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+def test_stopping_fails_the_requests_in_flight_instead_of_leaving_them_waiting(ruler_pipeline):
+    import asyncio
+
+    from bioner.serve.batching import MicroBatcher, ShuttingDown
+
+    nlp = load_models([str(ruler_pipeline)])["en_serve_test"].nlp
+    nlp.add_pipe("serve_test_trouble")
+
+    async def scenario():
+        batcher = MicroBatcher(nlp, "t", max_texts=1, max_wait_ms=0)
+        await batcher.start()
+        running = asyncio.ensure_future(batcher.annotate(["SLOW"]))
+        queued = asyncio.ensure_future(batcher.annotate(["aspirin"]))
+        await asyncio.sleep(0.2)
+        await batcher.stop()
+        return await asyncio.gather(running, queued, return_exceptions=True)
+
+    outcomes = asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert all(isinstance(o, ShuttingDown) for o in outcomes)

@@ -48,6 +48,7 @@ class MicroBatcher:
         self._queue: Optional[asyncio.Queue] = None
         self._worker: Optional[asyncio.Task] = None
         self._held: Optional[Tuple[List[str], asyncio.Future]] = None  # first of the next batch
+        self._current: List[Tuple[List[str], asyncio.Future]] = []  # the batch running now
         # counters for /health and the tests: how well requests were merged
         self.stats = {"requests": 0, "texts": 0, "batches": 0, "largest_batch": 0}
 
@@ -63,7 +64,7 @@ class MicroBatcher:
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
-        waiting = [self._held] if self._held is not None else []
+        waiting = self._current + ([self._held] if self._held is not None else [])
         while self._queue is not None and not self._queue.empty():
             waiting.append(self._queue.get_nowait())
         for _, future in waiting:
@@ -100,7 +101,8 @@ class MicroBatcher:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = await self._next_batch()
+            self._current = []
+            batch = self._current = await self._next_batch()
             if not batch:
                 continue
             texts = [text for request, _ in batch for text in request]
