@@ -19,7 +19,7 @@ VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
 # them there, so no value is pasted into a shell line before it is checked.
 export CORPUS MODELS GPU TRANSFORMER STEPS TRAIN_OVERRIDES BENCH_CORPORA BENCH_MODELS
 
-.PHONY: all test install clean benchmark check-settings
+.PHONY: all test install install-chromium clean benchmark check-settings
 
 install: $(VENV)/.installed
 
@@ -43,7 +43,12 @@ benchmark: check-settings
 	done; done
 	$(WEASEL) run benchmark .
 
-test: install
+# The browser test drives Debian's chromium (playwright cannot download its own
+# offline); installed when missing and apt-get is there, never failing the build.
+install-chromium:
+	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || true
+
+test: install install-chromium
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests
 
 clean:

@@ -63,3 +63,22 @@ def write_project(root: Path, corpora: dict, **extra_vars) -> Path:
     path = Path(root) / "project.yml"
     srsly.write_yaml(path, {"vars": {"corpora": corpora, **extra_vars}})
     return path
+
+
+# A small real pipeline for the serve tests: blank English + an entity ruler,
+# with the meta a trained bioner pipeline has (version, performance).
+RULER_PATTERNS = {"Chemical": ["naloxone", "clonidine", "aspirin"], "Disease": ["headache", "hypertension"]}
+
+
+@pytest.fixture(scope="session")
+def ruler_pipeline(tmp_path_factory) -> Path:
+    import spacy
+
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": label, "pattern": [{"LOWER": word}]}
+                        for label, words in RULER_PATTERNS.items() for word in words])
+    nlp.meta.update({"name": "serve_test", "version": "1.2.3", "performance": {"ents_f": 0.8125}})
+    path = tmp_path_factory.mktemp("pipelines") / "ruler"
+    nlp.to_disk(path)
+    return path

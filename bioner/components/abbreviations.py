@@ -112,7 +112,13 @@ def propagate_abbreviations(doc: Doc) -> Doc:
     return doc
 
 
-@Language.factory(FACTORY)
 def make_abbreviation_propagator(nlp: Language, name: str):
     """Factory for configs: `[components.abbreviations] factory = "bioner_abbreviations"`."""
     return propagate_abbreviations
+
+
+# A wheel ships a copy of this module. Loading the wheel in a process that has
+# imported bioner (python -m scripts.serve --model en_bioner_cnn) must not
+# register the factory a second time: spaCy refuses that (E004).
+if not Language.has_factory(FACTORY):
+    Language.factory(FACTORY)(make_abbreviation_propagator)
