@@ -20,6 +20,7 @@ import typer
 
 from bioner.annotate.local import run_local
 from bioner.annotate.readers import find_inputs
+from bioner.annotate.shard import Job
 from bioner.annotate.writers import FORMATS
 from bioner.console import good, run_cli, say, warn
 from bioner.errors import BionerError
@@ -50,14 +51,13 @@ def annotate(
     found = find_inputs(inputs)
     start = time.perf_counter()
     try:
+        job = Job(found, model, output_dir, formats, batch_size)
         if ray or ray_address:
             from bioner.annotate.ray_runner import run_ray
 
-            reports, progress = run_ray(found, model, output_dir, formats, actors=actors,
-                                        batch_size=batch_size, address=ray_address)
+            reports, progress = run_ray(job, actors=actors, address=ray_address)
         else:
-            reports, progress = run_local(found, model, output_dir, formats, n_process=n_process,
-                                          batch_size=batch_size)
+            reports, progress = run_local(job, n_process=n_process)
     except KeyboardInterrupt:
         written = sum(1 for _ in output_dir.glob("*.report.json")) if output_dir.exists() else 0
         say("fail", f"interrupted: {written} of {len(found)} shards complete in {output_dir}; "

@@ -117,7 +117,7 @@ def test_invalid_utf8_in_xml_is_a_file_error_with_its_line(tmp_path):
     bad.write_bytes(MEDLINE.read_bytes().replace("naïfs".encode(), b"na\xefve"))
     records, report = records_of(bad)
     assert [r["id"] for r in records] == ["10000001", "10000003"]
-    line = next(i for i, l in enumerate(MEDLINE.read_bytes().splitlines(), 1) if "naïfs".encode() in l)
+    line = next(i for i, text in enumerate(MEDLINE.read_bytes().splitlines(), 1) if "naïfs".encode() in text)
     assert report.error.startswith(f"malformed XML at line {line} (") and "Invalid bytes in character encoding" in report.error
 
 

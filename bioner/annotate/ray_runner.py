@@ -18,12 +18,12 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-from ..console import good, info
+from ..console import info
 from ..errors import BionerError
-from .local import split_finished
 from .progress import Progress
 from .readers import Input
 from .records import FileReport
+from .shard import Job, input_finished
 
 BIONER_DIR = Path(__file__).resolve().parent.parent
 
@@ -88,24 +88,13 @@ def model_location(model: Union[str, Path]) -> str:
     return str(path.resolve()) if path.exists() else str(model)
 
 
-def run_ray(
-    inputs: Sequence[Input],
-    model: Union[str, Path],
-    out_dir: Path,
-    formats: Sequence[str],
-    actors: int = 2,
-    batch_size: int = 64,
-    address: Optional[str] = None,
-) -> Tuple[List[FileReport], Progress]:
+def run_ray(job: Job, actors: int = 2, address: Optional[str] = None) -> Tuple[List[FileReport], Progress]:
     """Annotate every unfinished input on Ray; return all reports (skipped
     ones included) and the progress totals of this run."""
-    if actors < 1:
-        raise BionerError(f"--actors must be 1 or more, not {actors}")
-    done, todo = split_finished(inputs, out_dir, formats)
-    progress = Progress(len(todo), label="annotate (ray)")
+    reports, todo, progress = job.start("annotate (ray)")
     if not todo:
         progress.close()
-        return done, progress
+        return reports, progress
     ray = start_ray(address)
     try:
         import ray.data
@@ -113,7 +102,7 @@ def run_ray(
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.execution_options.preserve_order = False
-        use_gpu = wants_gpu(model, ray.cluster_resources().get("GPU", 0))
+        use_gpu = wants_gpu(job.model, ray.cluster_resources().get("GPU", 0))
         n_actors = min(actors, len(todo))
         info(f"Ray: {ray.cluster_resources().get('CPU', 0):.0f} CPUs, "
              f"{ray.cluster_resources().get('GPU', 0):.0f} GPUs; {n_actors} actors"
@@ -121,8 +110,8 @@ def run_ray(
         rows = [{"kind": i.kind, "path": str(Path(i.path).resolve()), "shard": i.shard} for i in todo]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             ShardAnnotator,
-            fn_constructor_kwargs={"model": model_location(model), "out_dir": str(Path(out_dir).resolve()),
-                                   "formats": list(formats), "batch_size": batch_size, "use_gpu": use_gpu},
+            fn_constructor_kwargs={"model": model_location(job.model), "out_dir": str(Path(job.out_dir).resolve()),
+                                   "formats": list(job.formats), "batch_size": job.batch_size, "use_gpu": use_gpu},
             batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=n_actors),
@@ -131,12 +120,9 @@ def run_ray(
         )
         for row in dataset.iter_rows():
             report = FileReport.from_dict(json.loads(row["report"]))
-            done.append(report)
             progress(report.docs, report.entities, report.words)
-            progress.input_done()
-            progress.bar.clear()
-            good(report.summary())
+            input_finished(report, reports, progress)
     finally:
         progress.close()
         ray.shutdown()
-    return done, progress
+    return reports, progress

@@ -179,10 +179,9 @@ def read_medline(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
         if not any(text for _, text, _ in sections[1:]):
             report.add_bad("no abstract", where)
             continue
-        try:
-            yield make_record(pmid, sections)
-        except BadRecord as bad:
-            report.add_bad(str(bad), where)
+        record = _record(pmid, sections, report, where)
+        if record is not None:
+            yield record
 
 
 def read_bioc(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
@@ -203,15 +202,28 @@ def read_bioc(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
             report.add_bad(str(bad), where)
 
 
+def _decode(data: bytes, report: FileReport, where: str, encoding: str = "utf-8") -> Optional[str]:
+    """The text, or None with an "invalid UTF-8" bad record naming the byte."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        report.add_bad("invalid UTF-8", f"{where} (byte {err.start})")
+        return None
+
+
+def _record(doc_id: Any, sections, report: FileReport, where: str) -> Optional[Dict[str, Any]]:
+    """make_record, or None with the reason as a bad record."""
+    try:
+        return make_record(doc_id, sections)
+    except BadRecord as bad:
+        report.add_bad(str(bad), where)
+        return None
+
+
 def read_jsonl(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
     for lineno, raw in enumerate(fh, 1):
         where = f"line {lineno}"
-        if not raw.strip():
-            continue
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            report.add_bad("invalid UTF-8", f"{where} (byte {err.start})")
+        if not raw.strip() or (line := _decode(raw, report, where)) is None:
             continue
         try:
             obj = json.loads(line)
@@ -226,10 +238,9 @@ def read_jsonl(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
         except UnicodeEncodeError:  # a lone surrogate from a JSON escape such as \ud800
             report.add_bad("text is not valid Unicode", where)
             continue
-        try:
-            yield make_record(obj.get("id"), [("text", obj["text"], 0)])
-        except BadRecord as bad:
-            report.add_bad(str(bad), f"{where} (id {obj.get('id')!r})")
+        record = _record(obj.get("id"), [("text", obj["text"], 0)], report, f"{where} (id {obj.get('id')!r})")
+        if record is not None:
+            yield record
 
 
 def read_txt_folder(folder: Path, report: FileReport) -> Iterator[Dict[str, Any]]:
@@ -240,12 +251,7 @@ def read_txt_folder(folder: Path, report: FileReport) -> Iterator[Dict[str, Any]
         except OSError as err:
             report.add_bad("unreadable file", f"{path.name} ({err.strerror or err})")
             continue
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as err:
-            report.add_bad("invalid UTF-8", f"{path.name} (byte {err.start})")
-            continue
-        try:
-            yield make_record(doc_id, [("text", text, 0)])
-        except BadRecord as bad:
-            report.add_bad(str(bad), path.name)
+        text = _decode(data, report, path.name, encoding="utf-8-sig")
+        record = None if text is None else _record(doc_id, [("text", text, 0)], report, path.name)
+        if record is not None:
+            yield record
