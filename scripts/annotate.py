@@ -48,6 +48,8 @@ def annotate(
     for option, value in (("--batch-size", batch_size), ("--n-process", n_process), ("--actors", actors)):
         if value < 1:
             raise BionerError(f"{option} must be 1 or more, not {value}")
+    if (ray or ray_address) and n_process > 1:
+        warn("--n-process is for local runs; on Ray, --actors sets the parallelism")
     found = find_inputs(inputs)
     start = time.perf_counter()
     try:

@@ -83,9 +83,18 @@ def start_ray(address: Optional[str]) -> Any:
 
 
 def model_location(model: Union[str, Path]) -> str:
-    """A pipeline folder as an absolute path (actors may run elsewhere); a package name as is."""
+    """A pipeline folder as an absolute path (actors may run elsewhere), a
+    package name as is. Checked here, so that a wrong name fails once, on the
+    driver, and not in every actor Ray would restart."""
+    import spacy.util
+
     path = Path(model)
-    return str(path.resolve()) if path.exists() else str(model)
+    if path.is_dir() and (path / "config.cfg").is_file():
+        return str(path.resolve())
+    if not path.exists() and spacy.util.is_package(str(model)):
+        return str(model)
+    raise BionerError(f"{model}: cannot load the pipeline (not a pipeline folder with a config.cfg, nor an "
+                      f"installed package). Give an installed package name or a pipeline folder.")
 
 
 def run_ray(job: Job, actors: int = 2, address: Optional[str] = None) -> Tuple[List[FileReport], Progress]:
@@ -95,6 +104,7 @@ def run_ray(job: Job, actors: int = 2, address: Optional[str] = None) -> Tuple[L
     if not todo:
         progress.close()
         return reports, progress
+    model = model_location(job.model)
     ray = start_ray(address)
     try:
         import ray.data
@@ -110,7 +120,7 @@ def run_ray(job: Job, actors: int = 2, address: Optional[str] = None) -> Tuple[L
         rows = [{"kind": i.kind, "path": str(Path(i.path).resolve()), "shard": i.shard} for i in todo]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             ShardAnnotator,
-            fn_constructor_kwargs={"model": model_location(job.model), "out_dir": str(Path(job.out_dir).resolve()),
+            fn_constructor_kwargs={"model": model, "out_dir": str(Path(job.out_dir).resolve()),
                                    "formats": list(job.formats), "batch_size": job.batch_size, "use_gpu": use_gpu},
             batch_size=1,
             batch_format="numpy",
@@ -118,10 +128,15 @@ def run_ray(job: Job, actors: int = 2, address: Optional[str] = None) -> Tuple[L
             num_cpus=1,
             num_gpus=1 if use_gpu else 0,
         )
-        for row in dataset.iter_rows():
-            report = FileReport.from_dict(json.loads(row["report"]))
-            progress(report.docs, report.entities, report.words)
-            input_finished(report, reports, progress)
+        try:
+            for row in dataset.iter_rows():
+                report = FileReport.from_dict(json.loads(row["report"]))
+                progress(report.docs, report.entities, report.words)
+                input_finished(report, reports, progress)
+        except ray.exceptions.RayError as err:
+            cause = getattr(err, "cause", None) or err
+            raise BionerError(f"the Ray run failed: {type(cause).__name__}: "
+                              f"{' '.join(str(cause).split())[:300]}; finished shards are kept, re-run to resume") from None
     finally:
         progress.close()
         ray.shutdown()

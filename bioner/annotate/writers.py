@@ -13,7 +13,8 @@ Formats (files `<shard>.<suffix>` in the output folder):
   written as spaces (same length, so the offsets still hold).
 - bioc: BioC XML through the `bioc` package, one passage per section at its
   offset, entities as annotations of the passage they start in.
-- docbin: spaCy DocBin of the annotated Docs, the id in `doc.user_data["id"]`.
+- docbin: spaCy DocBin of the annotated Docs, the id in `doc.user_data["id"]`
+  (held in memory until the shard is done: the one format that is not streamed).
 """
 import datetime
 from bisect import bisect_right
