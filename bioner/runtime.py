@@ -1,7 +1,10 @@
 """Running pipelines: device choice, loading, and how many processes
 `nlp.pipe` may use safely."""
+import contextlib
+import multiprocessing as mp
+import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Dict, Iterator, Optional, Union
 
 import spacy
 from spacy.language import Language
@@ -10,6 +13,7 @@ from thinc.util import gpu_is_available
 from . import components  # noqa: F401  (a folder from training/ needs the factories)
 from .console import info
 from .errors import BionerError
+from .models import traits_of_config
 
 
 def parse_gpu(gpu: Union[str, int]) -> Optional[int]:
@@ -69,3 +73,44 @@ def load_pipeline(name_or_path: Union[str, Path]) -> Language:
             f"{name_or_path}: cannot load the pipeline ({err}). Give an installed package "
             f"name (pip install the wheel from packages/) or a pipeline folder."
         ) from None
+
+
+def start_method(nlp: Language) -> Optional[str]:
+    """The multiprocessing start method `nlp.pipe(n_process>1)` must use:
+    "spawn" for pipelines with PyTorch layers (a child forked after PyTorch
+    started its thread pool deadlocks), None (the platform's default, fork
+    on Linux, cheapest) for the others."""
+    return "spawn" if traits_of_config(nlp.config, where="the pipeline's config").needs_torch else None
+
+
+@contextlib.contextmanager
+def safe_pipe(nlp: Language, n_process: int = 1) -> Iterator[Dict[str, Any]]:
+    """Yield the keyword arguments for `nlp.pipe` that are safe for this
+    pipeline with `n_process` processes, and for as long as the block runs
+    set what they need: the start method (spaCy's pipe uses the global
+    multiprocessing context) and, for spawned children, one share of the
+    cores each (OMP_NUM_THREADS, read by PyTorch when it starts).
+
+        with safe_pipe(nlp, 2) as kwargs:
+            for doc in nlp.pipe(texts, batch_size=64, **kwargs): ...
+    """
+    if n_process < 1:
+        raise BionerError(f"--n-process must be 1 or more, not {n_process}")
+    if n_process == 1:
+        yield {"n_process": 1}
+        return
+    method = start_method(nlp)
+    previous_method = mp.get_start_method(allow_none=True)
+    previous_threads = os.environ.get("OMP_NUM_THREADS")
+    if method is not None:
+        mp.set_start_method(method, force=True)
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n_process))
+    try:
+        yield {"n_process": n_process}
+    finally:
+        if method is not None:
+            mp.set_start_method(previous_method, force=True)
+            if previous_threads is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous_threads

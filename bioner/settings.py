@@ -7,7 +7,6 @@ shapes below; a bad one stops with one line naming it. The values are read
 from the environment (make exports them), never from a shell line.
 """
 import re
-from pathlib import Path
 from typing import Dict, Mapping
 
 import srsly

@@ -224,7 +224,11 @@ def train_pipeline(
     partial.mkdir(parents=True)
     settings["paths.log"] = str(partial / "training_log.jsonl")
     start = time.time()
-    spacy_train(config_path, partial, use_gpu=gpu_id, overrides=settings)
+    try:
+        spacy_train(config_path, partial, use_gpu=gpu_id, overrides=settings)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # Ctrl-C, SIGTERM, an error: no half model
+        raise
     seconds = round(time.time() - start, 1)
     if not (partial / "model-best").exists():
         # no evaluation ran (max_steps < eval_frequency): the last model is the best we have

@@ -1,0 +1,257 @@
+"""Inputs -> records (see `records`), streaming, with bad records counted.
+
+- MEDLINE/PubMed XML (`PubmedArticleSet`, gzipped or plain): title and
+  abstract of each `PubmedArticle` (and `PubmedBookArticle`), keeping the
+  PMID; a structured abstract gives one section per `AbstractText`, named
+  `abstract:<Label>`. Parsed with lxml's iterparse, clearing each article
+  once read, so memory does not grow with the file. `DeleteCitation` PMIDs
+  are counted. External DTDs and entities are never fetched.
+- BioC XML (`collection`): one section per passage, at the passage's own
+  offset, so BioC offsets stay valid.
+- JSONL (`.jsonl`, `.jsonl.gz`): one object per line with `id` and `text`.
+- A folder of `.txt` files: one document per file, id = path below the
+  folder without `.txt`; the whole folder is one input (one shard).
+
+A bad record (no PMID, no abstract, invalid UTF-8 or JSON, no text) is
+skipped and counted in the FileReport with its reason and place. A broken
+file (malformed XML, truncated gzip) stops that file only: what was read
+before is kept and the report says from which line on nothing was read.
+"""
+import gzip
+import io
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional
+
+from lxml import etree
+
+from ..errors import BionerError
+from .records import BadRecord, FileReport, make_record
+
+XML_SUFFIXES = (".xml", ".xml.gz", ".nxml", ".bioc")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
+ALL_SUFFIXES = XML_SUFFIXES + JSONL_SUFFIXES
+ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One unit of work: a file (kind "xml" or "jsonl") or a folder of .txt
+    files (kind "txt"). `shard` names its output files."""
+
+    kind: str
+    path: str
+    shard: str
+
+
+def shard_name(path: Path) -> str:
+    name = path.name
+    for suffix in sorted(ALL_SUFFIXES, key=len, reverse=True):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return path.stem
+
+
+def _kind_of(path: Path) -> Optional[str]:
+    name = path.name.lower()
+    if name.endswith(XML_SUFFIXES):
+        return "xml"
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    return None
+
+
+def find_inputs(paths: Iterable[Path]) -> List[Input]:
+    """The inputs named on the command line: files as they are, folders
+    expanded (their XML/JSONL files, sorted; their .txt files as one input).
+    Raises BionerError for a missing path, an unknown file type, nothing to
+    read, or two inputs that would write the same shard."""
+    found: List[Input] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if not p.is_dir())
+            found += [Input(k, str(p), shard_name(p)) for p in files if (k := _kind_of(p))]
+            if next(path.rglob("*.txt"), None) is not None:
+                found.append(Input("txt", str(path), path.resolve().name))
+        elif path.exists():
+            kind = _kind_of(path)
+            if kind is None:
+                raise BionerError(
+                    f"{path}: unknown input type. Give MEDLINE/BioC XML (.xml, .xml.gz), JSONL "
+                    f"(.jsonl, .jsonl.gz, lines with 'id' and 'text') or a folder of .txt files."
+                )
+            found.append(Input(kind, str(path), shard_name(path)))
+        else:
+            raise BionerError(f"{path}: no such file or folder")
+    if not found:
+        raise BionerError("no input found: the folders given hold no .xml, .xml.gz, .jsonl or .txt files")
+    seen: Dict[str, str] = {}
+    for inp in found:
+        if inp.shard in seen and seen[inp.shard] != inp.path:
+            raise BionerError(f"{seen[inp.shard]} and {inp.path} would both write shard {inp.shard!r}: rename one")
+        seen[inp.shard] = inp.path
+    return list({inp.path: inp for inp in found}.values())  # same file named twice: once
+
+
+def open_bytes(path: Path) -> io.BufferedReader:
+    """A binary stream of the file, gunzipped when it starts with gzip's magic."""
+    raw = open(path, "rb")
+    if raw.peek(2)[:2] == b"\x1f\x8b":
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw), buffer_size=1 << 16)
+    return raw
+
+
+def read_input(inp: Input, report: FileReport) -> Iterator[Dict[str, Any]]:
+    """Records of one input; bad ones and a file-level error go to `report`."""
+    if inp.kind == "txt":
+        yield from read_txt_folder(Path(inp.path), report)
+        return
+    try:
+        with open_bytes(Path(inp.path)) as fh:
+            if inp.kind == "jsonl":
+                yield from read_jsonl(fh, report)
+            else:
+                yield from read_xml(fh, report)
+    except (OSError, EOFError, zlib.error) as err:
+        report.error = f"cannot read the file ({getattr(err, 'strerror', None) or err}); the rest was not read"
+
+
+def read_xml(fh: io.BufferedReader, report: FileReport) -> Iterator[Dict[str, Any]]:
+    """MEDLINE or BioC, told apart by the root element."""
+    head = fh.peek(1 << 16)
+    tags = [t for t in ROOT_TAG.findall(head)]
+    root = tags[0].decode("ascii", "replace") if tags else None
+    if root == "collection":
+        yield from read_bioc(fh, report)
+    elif root in ("PubmedArticleSet", "PubmedBookArticleSet", None):
+        yield from read_medline(fh, report)
+    else:
+        report.error = f"root element <{root}> is neither MEDLINE's <PubmedArticleSet> nor BioC's <collection>; not read"
+
+
+def _iterparse(fh, tags, report: FileReport) -> Iterator[Any]:
+    """Elements `tags` as they end; each is cleared (and its earlier siblings
+    dropped) once the caller is done with it. Malformed XML ends the file."""
+    context = etree.iterparse(
+        fh, events=("end",), tag=tags, resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True
+    )
+    try:
+        for _, elem in context:
+            yield elem
+            elem.clear(keep_tail=True)
+            parent = elem.getparent()
+            while parent is not None and elem.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as err:
+        line = err.position[0] if err.position else err.lineno
+        report.error = f"malformed XML at line {line} ({err.msg}); the rest of the file was not read"
+
+
+def _text(elem) -> str:
+    """All the text inside an element (inline markup such as <i> kept as text), stripped."""
+    return "".join(elem.itertext()).strip() if elem is not None else ""
+
+
+def read_medline(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
+    for elem in _iterparse(fh, ("PubmedArticle", "PubmedBookArticle", "DeleteCitation"), report):
+        if elem.tag == "DeleteCitation":
+            report.deleted_citations += len(elem.findall("PMID"))
+            continue
+        citation = elem.find("MedlineCitation")
+        if citation is None:
+            citation = elem.find("BookDocument")
+        pmid = citation.findtext("PMID") if citation is not None else None
+        where = f"PMID {(pmid or '?').strip()} (line {elem.sourceline})"
+        if citation is None or not (pmid or "").strip():
+            report.add_bad("no PMID", where)
+            continue
+        article = citation.find("Article")
+        article = citation if article is None else article
+        abstract = article.find("Abstract")
+        parts = [] if abstract is None else abstract.findall("AbstractText")
+        sections = [("title", _text(article.find("ArticleTitle")), None)]
+        for part in parts:
+            label = part.get("Label")
+            sections.append((f"abstract:{label}" if label else "abstract", _text(part), None))
+        if not any(text for _, text, _ in sections[1:]):
+            report.add_bad("no abstract", where)
+            continue
+        record = _record(pmid, sections, report, where)
+        if record is not None:
+            yield record
+
+
+def read_bioc(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
+    for elem in _iterparse(fh, "document", report):
+        doc_id = (elem.findtext("id") or "").strip()
+        where = f"document {doc_id or '?'} (line {elem.sourceline})"
+        sections = []
+        try:
+            for i, passage in enumerate(elem.iterfind("passage")):
+                infons = {inf.get("key"): (inf.text or "") for inf in passage.iterfind("infon")}
+                name = infons.get("type") or infons.get("section_type") or f"passage {i}"
+                offset = (passage.findtext("offset") or "").strip()
+                if not offset.isdigit():
+                    raise BadRecord("passage offset is not a number")
+                sections.append((name, passage.findtext("text") or "", int(offset)))
+            yield make_record(doc_id, sections)
+        except BadRecord as bad:
+            report.add_bad(str(bad), where)
+
+
+def _decode(data: bytes, report: FileReport, where: str, encoding: str = "utf-8") -> Optional[str]:
+    """The text, or None with an "invalid UTF-8" bad record naming the byte."""
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as err:
+        report.add_bad("invalid UTF-8", f"{where} (byte {err.start})")
+        return None
+
+
+def _record(doc_id: Any, sections, report: FileReport, where: str) -> Optional[Dict[str, Any]]:
+    """make_record, or None with the reason as a bad record."""
+    try:
+        return make_record(doc_id, sections)
+    except BadRecord as bad:
+        report.add_bad(str(bad), where)
+        return None
+
+
+def read_jsonl(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
+    for lineno, raw in enumerate(fh, 1):
+        where = f"line {lineno}"
+        if not raw.strip() or (line := _decode(raw, report, where)) is None:
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as err:
+            report.add_bad("invalid JSON", f"{where} ({err})")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            report.add_bad("no 'text' string", where)
+            continue
+        try:
+            obj["text"].encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a JSON escape such as \ud800
+            report.add_bad("text is not valid Unicode", where)
+            continue
+        record = _record(obj.get("id"), [("text", obj["text"], 0)], report, f"{where} (id {obj.get('id')!r})")
+        if record is not None:
+            yield record
+
+
+def read_txt_folder(folder: Path, report: FileReport) -> Iterator[Dict[str, Any]]:
+    for path in sorted(folder.rglob("*.txt")):
+        doc_id = path.relative_to(folder).with_suffix("").as_posix()
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            report.add_bad("unreadable file", f"{path.name} ({err.strerror or err})")
+            continue
+        text = _decode(data, report, path.name, encoding="utf-8-sig")
+        record = None if text is None else _record(doc_id, [("text", text, 0)], report, path.name)
+        if record is not None:
+            yield record

@@ -1,0 +1,192 @@
+"""Output shards: one per input, in each format asked for, all written
+through temporary paths and moved into place together when the input is
+finished (`bioner.io.atomic_paths`), the report last. The report
+(`<shard>.report.json`) marks the shard complete: a re-run skips a shard whose
+report and files exist, and redoes any other from the start, so an
+interrupted run loses no document and writes none twice.
+
+Formats (files `<shard>.<suffix>` in the output folder):
+- jsonl: one output record per line (id, text, sections, entities, model).
+- pubtator: `id|t|title`, `id|a|abstract`, then `id<TAB>start<TAB>end<TAB>
+  mention<TAB>label` per entity and a blank line. Offsets are into title +
+  " " + abstract, as in PubTator; line breaks and tabs in the text are
+  written as spaces (same length, so the offsets still hold).
+- bioc: BioC XML through the `bioc` package, one passage per section at its
+  offset, entities as annotations of the passage they start in.
+- docbin: spaCy DocBin of the annotated Docs, the id in `doc.user_data["id"]`
+  (held in memory until the shard is done: the one format that is not streamed).
+"""
+import datetime
+from bisect import bisect_right
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import srsly
+
+FORMATS = {"jsonl": "jsonl", "pubtator": "pubtator", "bioc": "bioc.xml", "docbin": "spacy"}
+REPORT_SUFFIX = "report.json"
+# str.splitlines() breaks lines at these: a PubTator line must not hold any
+LINE_BREAKS = {ord(c): " " for c in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+# Characters XML 1.0 cannot hold
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def shard_paths(out_dir: Path, shard: str, formats: Sequence[str]) -> Dict[str, Path]:
+    """{format: path} of a shard's files, and "report": its report."""
+    paths = {fmt: out_dir / f"{shard}.{FORMATS[fmt]}" for fmt in formats}
+    paths["report"] = out_dir / f"{shard}.{REPORT_SUFFIX}"
+    return paths
+
+
+def finished_report(out_dir: Path, shard: str, formats: Sequence[str]) -> Optional[Dict[str, Any]]:
+    """The report of a complete shard with every format asked for, else None."""
+    paths = shard_paths(out_dir, shard, formats)
+    if not all(p.exists() for p in paths.values()):
+        return None
+    try:
+        report = srsly.read_json(paths["report"])
+    except ValueError:
+        return None
+    return report if set(formats) <= set(report.get("formats", [])) else None
+
+
+def remove_stale(paths: Iterable[Path]) -> None:
+    """Remove the temporary folders a killed run left beside these paths."""
+    for path in paths:
+        for tmp in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+class JsonlWriter:
+    def __init__(self, path: Path, **_):
+        self.file = open(path, "w", encoding="utf8")
+
+    def write(self, record: Dict[str, Any], doc) -> None:
+        self.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def pubtator_title_abstract(record: Dict[str, Any]) -> Tuple[str, str]:
+    """Split the text into PubTator's title and abstract: at the space after
+    the first section when there is one, else all of it is the title."""
+    text = record["text"].translate(LINE_BREAKS)
+    first = record["sections"][0]
+    end = first["offset"] + len(first["text"])
+    if len(record["sections"]) > 1 and text[end:end + 1] == " ":
+        return text[:end], text[end + 1:]
+    return text, ""
+
+
+class PubtatorWriter:
+    def __init__(self, path: Path, **_):
+        self.file = open(path, "w", encoding="utf8")
+
+    def write(self, record: Dict[str, Any], doc) -> None:
+        title, abstract = pubtator_title_abstract(record)
+        rid = record["id"]
+        lines = [f"{rid}|t|{title}", f"{rid}|a|{abstract}"]
+        lines += [
+            f"{rid}\t{e['start']}\t{e['end']}\t{e['text'].translate(LINE_BREAKS)}\t{e['label']}"
+            for e in record["entities"]
+        ]
+        self.file.write("\n".join(lines) + "\n\n")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def read_pubtator(lines: Iterable[str]) -> Iterator[Dict[str, Any]]:
+    """Parse PubTator back: {"id", "text" (title + " " + abstract), "entities"}.
+    Raises ValueError naming the line for a line it cannot read."""
+    doc: Optional[Dict[str, Any]] = None
+    for lineno, line in enumerate(lines, 1):
+        line = line.rstrip("\n")
+        if not line:
+            if doc is not None:
+                yield doc
+            doc = None
+            continue
+        if "|t|" in line.split("\t", 1)[0] or "|a|" in line.split("\t", 1)[0]:
+            rid, kind, text = line.split("|", 2)
+            if doc is None:
+                doc = {"id": rid, "text": "", "entities": []}
+            doc["text"] = text if kind == "t" else (doc["text"] + " " + text if text else doc["text"])
+            continue
+        fields = line.split("\t")
+        if doc is None or len(fields) < 5 or fields[0] != doc["id"]:
+            raise ValueError(f"line {lineno}: not a PubTator title, abstract or entity line: {line[:80]!r}")
+        doc["entities"].append(
+            {"start": int(fields[1]), "end": int(fields[2]), "text": fields[3], "label": fields[4]}
+        )
+    if doc is not None:
+        yield doc
+
+
+class BiocWriter:
+    def __init__(self, path: Path, model: Dict[str, str], **_):
+        from bioc import BioCCollection
+        from bioc.biocxml import BioCXMLDocumentWriter
+
+        self.writer = BioCXMLDocumentWriter(str(path))
+        collection = BioCCollection()
+        collection.source = f"bioner annotate: {model['name']} {model['version']}"
+        collection.date = datetime.date.today().isoformat()
+        collection.key = "bioner.key"
+        self.writer.write_collection_info(collection)
+
+    def write(self, record: Dict[str, Any], doc) -> None:
+        from bioc import BioCAnnotation, BioCDocument, BioCLocation, BioCPassage
+
+        document = BioCDocument()
+        document.id = record["id"]
+        passages = []
+        for section in record["sections"]:
+            passage = BioCPassage()
+            passage.offset = section["offset"]
+            passage.text = NOT_XML.sub(" ", section["text"])
+            passage.infons["type"] = section["name"]
+            passages.append(passage)
+            document.add_passage(passage)
+        starts = [s["offset"] for s in record["sections"]]
+        for i, ent in enumerate(record["entities"]):
+            annotation = BioCAnnotation()
+            annotation.id = str(i)
+            annotation.infons["type"] = ent["label"]
+            annotation.text = NOT_XML.sub(" ", ent["text"])
+            annotation.add_location(BioCLocation(ent["start"], ent["end"] - ent["start"]))
+            passages[max(0, bisect_right(starts, ent["start"]) - 1)].add_annotation(annotation)
+        self.writer.write_document(document)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class DocBinWriter:
+    def __init__(self, path: Path, **_):
+        from spacy.tokens import DocBin
+
+        self.path = path
+        self.docbin = DocBin(store_user_data=True)
+
+    def write(self, record: Dict[str, Any], doc) -> None:
+        doc.user_data["id"] = record["id"]
+        self.docbin.add(doc)
+
+    def close(self) -> None:
+        self.docbin.to_disk(self.path)
+
+
+WRITERS = {"jsonl": JsonlWriter, "pubtator": PubtatorWriter, "bioc": BiocWriter, "docbin": DocBinWriter}
+
+
+def open_writers(paths: Dict[str, Path], formats: Sequence[str], model: Dict[str, str]) -> List[Any]:
+    return [WRITERS[fmt](paths[fmt], model=model) for fmt in formats]

@@ -1,0 +1,48 @@
+"""bioner/settings.py and `make`: a setting that could run a command or is
+not one of the project's is refused with one line before weasel sees it."""
+import os
+import subprocess
+
+import pytest
+from conftest import PROJECT_DIR
+
+from bioner.corpora import Layout
+from bioner.errors import BionerError
+from bioner.settings import check_settings
+
+GOOD = {"CORPUS": "bc5cdr", "MODELS": "cnn scibert", "GPU": "auto", "STEPS": "450", "TRANSFORMER": "standin",
+        "TRAIN_OVERRIDES": "training.dropout=0.2 training.batcher.size=800", "BENCH_CORPORA": "jnlpba bc5cdr"}
+BAD = [
+    ("CORPUS", 'bc5cdr", "touch /tmp/x', "not a corpus"),
+    ("CORPUS", "nope", "not a corpus; known: bc5cdr"),
+    ("MODELS", "cnn; rm -rf /", "no such config"),
+    ("MODELS", "../project", "no such config"),
+    ("GPU", "$(touch /tmp/x)", "must be auto"),
+    ("STEPS", "4 --vars.corpus x", "whole number"),
+    ("TRANSFORMER", "x`id`", "Hugging Face name or folder"),
+    ("TRAIN_OVERRIDES", 'training.dropout=0.2" ; touch /tmp/x "', "section.key=value"),
+    ("TRAIN_OVERRIDES", "training.dropout=$HOME", "section.key=value"),
+    ("BENCH_MODELS", "cnn bilstm&", "no such config"),
+]
+
+
+def test_good_settings_pass():
+    assert check_settings(GOOD, Layout(PROJECT_DIR)) == GOOD
+
+
+@pytest.mark.parametrize("setting,value,what", BAD)
+def test_bad_setting_is_one_line_naming_it(setting, value, what):
+    with pytest.raises(BionerError) as err:
+        check_settings({**GOOD, setting: value}, Layout(PROJECT_DIR))
+    assert str(err.value).startswith(f"{setting}=") and what in str(err.value) and "\n" not in str(err.value)
+
+
+def test_make_refuses_a_bad_setting_before_weasel_runs(tmp_path):
+    """Through make itself: nothing is run, nothing is created."""
+    marker = tmp_path / "pwned"
+    env = {k: v for k, v in os.environ.items() if k not in GOOD}
+    result = subprocess.run(["make", "all", f"TRAIN_OVERRIDES=training.dropout=0.2\" ; touch {marker} \""],
+                            cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "TRAIN_OVERRIDES=" in result.stderr and "section.key=value" in result.stderr
+    assert "weasel" not in result.stdout and not marker.exists()
