@@ -82,3 +82,15 @@ def ruler_pipeline(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("pipelines") / "ruler"
     nlp.to_disk(path)
     return path
+
+
+def copy_project(project: Path) -> Path:
+    """A copy of the project's code and settings (no data), for end-to-end runs."""
+    import shutil
+
+    project.mkdir(parents=True)
+    for name in ("project.yml", "constraints.txt"):
+        shutil.copy(PROJECT_DIR / name, project / name)
+    for name in ("configs", "scripts", "bioner"):
+        shutil.copytree(PROJECT_DIR / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return project

@@ -4,7 +4,6 @@ byte-identical, nothing partial is visible under an output name, SIGTERM
 leaves no temporary file behind, and a re-run completes. Slow: CI runs it."""
 import hashlib
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import srsly
-from conftest import PROJECT_DIR, corpus_entry, corpus_file
+from conftest import copy_project, corpus_entry, corpus_file
 
 from bioner.assets import git_blob_id
 from test_workflow import N_SENTENCES, head_sentences
@@ -42,12 +41,7 @@ def leftovers(project: Path):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("faults")
-    project = root / "project"
-    project.mkdir()
-    for name in ("project.yml", "constraints.txt"):
-        shutil.copy(PROJECT_DIR / name, project / name)
-    for name in ("configs", "scripts", "bioner"):
-        shutil.copytree(PROJECT_DIR / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    project = copy_project(root / "project")
     files = {}
     for name, n in N_SENTENCES.items():
         split = {"devel.tsv": "dev"}.get(name, name[:-4])

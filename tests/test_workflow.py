@@ -5,14 +5,13 @@ into a fresh venv and load it by name offline. The CNN and the transformer
 PubTator corpus and on a label subset, each added to project.yml alone, with
 no code change. Slow (minutes): marked `slow`, and CI runs them."""
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import srsly
-from conftest import PROJECT_DIR, corpus_file
+from conftest import copy_project, corpus_file
 
 from bioner.assets import git_blob_id
 
@@ -38,12 +37,7 @@ def tiny_project(tmp_path_factory):
     """A copy of the project with a corpus 'tiny': a slice of JNLPBA in a
     mirror folder, added to project.yml like any new corpus (no code change)."""
     root = tmp_path_factory.mktemp("e2e")
-    project = root / "project"
-    project.mkdir()
-    for name in ("project.yml", "constraints.txt"):
-        shutil.copy(PROJECT_DIR / name, project / name)
-    for name in ("configs", "scripts", "bioner"):
-        shutil.copytree(PROJECT_DIR / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    project = copy_project(root / "project")
     mirror = root / "mirror" / "TINY"
     mirror.mkdir(parents=True)
     files = {}
