@@ -39,7 +39,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Annotated, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-import srsly
 import typer
 
 from bioner.console import good, info, print_table, warn
@@ -47,7 +46,7 @@ from bioner.errors import BionerError
 from bioner.evaluation.taxonomy import prf
 from bioner.io import write_json_atomic
 from bioner.runtime import parse_gpu
-from bioner.training import choose_transformer
+from bioner.training import choose_transformer, transformer_table
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive
 Sentence = Tuple[List[str], List[str]]  # (tokens, IOB2 tags)
 
@@ -263,8 +262,7 @@ def predict(model, tokenizer, batch_tokens: List[List[str]], id2label: Dict[int,
 def resolve_model(model: str, project_file: Path = Path("project.yml")) -> Path:
     """A key of vars.transformers in project.yml (default: the offline
     stand-in), or a local Hugging Face model folder."""
-    table = (srsly.read_yaml(project_file).get("vars") or {}).get("transformers", {}) if project_file.is_file() else {}
-    return Path(choose_transformer(model, table).name)
+    return Path(choose_transformer(model, transformer_table(project_file)).name)
 
 
 # ---------------------------------------------------------------- CLI

@@ -52,6 +52,13 @@ class TransformerChoice:
     overrides: str = ""
 
 
+def transformer_table(project_file: Path) -> Dict[str, Dict[str, Any]]:
+    """vars.transformers of project.yml (empty when there is no project file)."""
+    if not Path(project_file).is_file():
+        return {}
+    return (srsly.read_yaml(project_file).get("vars") or {}).get("transformers") or {}
+
+
 def choose_transformer(value: str, table: Dict[str, Dict[str, Any]], lowercase: bool = False) -> TransformerChoice:
     """A key of vars.transformers, or else a Hugging Face name / folder used
     with `lowercase` as given."""

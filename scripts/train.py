@@ -5,12 +5,11 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
 import typer
 
 from bioner.console import run_cli
 from bioner.corpora import PROJECT_FILE
-from bioner.training import choose_transformer, train_pipeline
+from bioner.training import choose_transformer, train_pipeline, transformer_table
 
 
 def train(
@@ -32,8 +31,7 @@ def train(
     project_file: Path = typer.Option(Path(PROJECT_FILE), help="project.yml with vars.transformers"),
 ) -> None:
     """Train CONFIG_PATH into OUTPUT_DIR with spaCy's trainer."""
-    table = (srsly.read_yaml(project_file).get("vars") or {}).get("transformers") or {} if project_file.is_file() else {}
-    choice = choose_transformer(transformer, table, transformer_lowercase.lower() in ("true", "1", "yes"))
+    choice = choose_transformer(transformer, transformer_table(project_file), transformer_lowercase.lower() in ("true", "1", "yes"))
     train_pipeline(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency, overrides)
 
 
