@@ -196,6 +196,27 @@ class Layout:
     def config(self, model: str) -> Path:
         return self.root / "configs" / f"{model}.cfg"
 
+    # in-domain text (bioner.text) and what is trained on it
+    @property
+    def text_dir(self) -> Path:
+        return self.root / "corpus" / "text"
+
+    @property
+    def text_file(self) -> Path:
+        return self.text_dir / "sentences.txt"
+
+    @property
+    def text_docbin(self) -> Path:
+        return self.text_dir / "text.spacy"
+
+    @property
+    def text_report(self) -> Path:
+        return self.text_dir / "report.json"
+
+    @property
+    def vectors(self) -> Path:
+        return self.text_dir / "vectors"
+
 
 def predictions_path(metrics_path: Path) -> Path:
     """The predicted Docs beside a metrics file: <model>.predictions.spacy."""

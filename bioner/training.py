@@ -139,15 +139,19 @@ def build_overrides(
     max_steps: int = 0,
     eval_frequency: int = 0,
     extra: str = "",
+    seed: Optional[int] = None,
 ) -> Dict[str, Any]:
     """Config overrides for one run. The transformer choice (weights, budget)
-    applies only when the config has a transformer."""
+    applies only when the config has a transformer; `seed` only where it is
+    not the config's (so a model trained before seeds existed stays up to date)."""
     config = load_config(config_path, interpolate=False)
     overrides: Dict[str, Any] = {
         "paths.train": str(corpus_dir / "train.spacy"),
         "paths.dev": str(corpus_dir / "dev.spacy"),
         "paths.log": str(log_path),
     }
+    if seed is not None and seed != config["system"].get("seed"):
+        overrides["system.seed"] = seed
     traits = traits_of_config(load_config(config_path, interpolate=True), where=str(config_path))
     settings = extra
     if traits.has_transformer and transformer is not None:
@@ -176,10 +180,17 @@ def build_overrides(
 
 
 def fingerprint(config_path: Path, overrides: Dict[str, Any], corpus_dir: Path) -> str:
+    """What a training depends on: config, settings, data, and the content of
+    any other file a `paths.*` setting names (vectors, pretrained weights)."""
     h = hashlib.sha256(Path(config_path).read_bytes())
     h.update(json.dumps({k: v for k, v in overrides.items() if k != "paths.log"}, sort_keys=True).encode())
     for split in ("train", "dev"):
         h.update((corpus_dir / f"{split}.spacy").read_bytes())
+    for key in sorted(k for k in overrides if k.startswith("paths.") and k not in ("paths.train", "paths.dev", "paths.log")):
+        path = Path(str(overrides[key]))
+        for part in sorted(path.rglob("*")) if path.is_dir() else [path] if path.is_file() else []:
+            if part.is_file():
+                h.update(str(part.relative_to(path) if part != path else "").encode() + part.read_bytes())
     return h.hexdigest()
 
 
@@ -201,6 +212,7 @@ def train_pipeline(
     max_steps: int = 0,
     eval_frequency: int = 0,
     overrides: str = "",
+    seed: Optional[int] = None,
 ) -> None:
     """Train `config_path` into `output_dir` (model-best/, model-last/, the
     JSONL log and the fingerprint)."""
@@ -214,7 +226,7 @@ def train_pipeline(
             f"refusing to replace it. Give a new folder, e.g. training/<corpus>/<model>."
         )
     settings = build_overrides(config_path, corpus_dir, output_dir / "training_log.jsonl",
-                               transformer, max_steps, eval_frequency, overrides)
+                               transformer, max_steps, eval_frequency, overrides, seed)
     stamp = fingerprint(config_path, settings, corpus_dir)
     if is_up_to_date(output_dir, stamp):
         good(f"{output_dir}: already trained with this config and data, skipping")

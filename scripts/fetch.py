@@ -1,6 +1,6 @@
-"""Fetch a corpus's train/dev/test files into assets/<corpus>/ and verify
+"""Fetch each corpus's train/dev/test files into assets/<corpus>/ and verify
 their checksums (bioner.assets): from the public URL in project.yml, or from
-a local mirror (BIONER_MIRROR or --mirror). All or nothing."""
+a local mirror (BIONER_MIRROR or --mirror). All or nothing, per corpus."""
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -13,15 +13,17 @@ from bioner.corpora import Layout, get_corpus
 
 
 def fetch(
-    corpus: str = typer.Argument(..., help="Corpus name, a key of vars.corpora in project.yml"),
+    corpora: List[str] = typer.Argument(..., help="Corpus names, keys of vars.corpora in project.yml"),
     root: Path = typer.Option(Path("."), help="Project folder (project.yml, assets/)"),
     mirror: Optional[str] = typer.Option(
         None, envvar="BIONER_MIRROR", help="Local folder to copy the files from instead of the URLs"
     ),
 ) -> None:
-    """Fetch and verify the train/dev/test files of CORPUS (all or nothing)."""
+    """Fetch and verify the train/dev/test files of each of CORPORA (all or
+    nothing per corpus; every name is checked before anything is fetched)."""
     layout = Layout(root)
-    fetch_corpus(get_corpus(corpus, layout.project_file), layout, mirror)
+    for corpus in [get_corpus(name, layout.project_file) for name in corpora]:
+        fetch_corpus(corpus, layout, mirror)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -28,11 +28,12 @@ def train(
     overrides: str = typer.Option(
         "", "--overrides", help="More config settings: 'training.dropout=0.2 training.batcher.size=800'"
     ),
+    seed: Optional[int] = typer.Option(None, help="Random seed (system.seed; default: the config's)"),
     project_file: Path = typer.Option(Path(PROJECT_FILE), help="project.yml with vars.transformers"),
 ) -> None:
     """Train CONFIG_PATH into OUTPUT_DIR with spaCy's trainer."""
     choice = choose_transformer(transformer, transformer_table(project_file), transformer_lowercase.lower() in ("true", "1", "yes"))
-    train_pipeline(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency, overrides)
+    train_pipeline(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency, overrides, seed)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -3,6 +3,7 @@ line naming the corpus key and the field), and the path layout is the one
 project.yml's commands use; every command lists every module it runs."""
 import ast
 from pathlib import Path
+from typing import List
 
 import pytest
 import srsly
@@ -121,11 +122,19 @@ def project_imports(module: str) -> set:
     return {str(p.relative_to(PROJECT_DIR)) for p in files}
 
 
-@pytest.mark.parametrize("name", sorted(n for n, c in COMMANDS.items() if "python -m scripts." in c["script"][0]))
+def modules_run(command) -> List[str]:
+    """The project modules a command's script lines run with `python -m`."""
+    return [line.split()[2] for line in command["script"]
+            if line.startswith("python -m ") and line.split()[2].split(".")[0] in ("scripts", "benchmarks")]
+
+
+@pytest.mark.parametrize("name", sorted(n for n, c in COMMANDS.items() if modules_run(c)))
 def test_every_command_lists_every_module_it_runs(name):
     command = COMMANDS[name]
-    module = command["script"][0].split()[2]
-    needed = project_imports(module)
-    assert f"{module.replace('.', '/')}.py" in needed
+    needed = set()
+    for module in modules_run(command):  # every line: `text` runs fetch, then text
+        imports = project_imports(module)
+        assert f"{module.replace('.', '/')}.py" in imports
+        needed |= imports
     missing = sorted(needed - set(command.get("deps", [])))
     assert not missing, f"{name}: add to deps: {missing}"

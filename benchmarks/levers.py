@@ -1,0 +1,232 @@
+"""Levers: named training variants (project.yml's vars.levers: a config plus
+settings), each trained on one corpus over several seeds and compared on
+dev; the final ones are also evaluated on test, once per seed.
+
+    python -m benchmarks.levers bc5cdr cnn cnn_floret --seeds "0 1" --max-steps 3000
+    python -m benchmarks.levers bc5cdr cnn_floret --seeds "0 1 2" --test
+    python -m benchmarks.levers bc5cdr cnn_floret --seeds "0 1 2" --train-dev --test
+
+Every run is `python -m scripts.train` in its own process, into
+training/<corpus>/levers/<lever>-seed<N>/ (its log under
+benchmarks/results/logs/levers/), and is recorded in
+benchmarks/results/levers/<corpus>.json as soon as it ends, so an
+interrupted series loses one run at most and a re-run skips what is
+recorded with the same settings. `--train-dev` trains on train+dev for a
+fixed number of steps: the median best step of the lever's train-only runs
+(dev is then part of training: its score is not a measure, model-last is
+the model). The markdown tables (benchmarks/results/levers/README.md) are
+made anew from every JSON there.
+"""
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import srsly
+from spacy.tokens import DocBin
+
+from bioner.corpora import Layout
+from bioner.errors import BionerError
+from bioner.io import atomic_path, write_json_atomic, write_text_atomic
+
+RESULTS = Path("benchmarks") / "results" / "levers"
+LOGS = Path("benchmarks") / "results" / "logs" / "levers"
+BASELINE = "cnn"
+
+
+@dataclass(frozen=True)
+class Lever:
+    name: str
+    model: str  # configs/<model>.cfg
+    overrides: str = ""
+    help: str = ""
+    needs: Sequence[str] = ()  # files the settings name, made by other steps
+
+
+def lever_table(project_file: Path) -> Dict[str, Lever]:
+    raw = (srsly.read_yaml(project_file).get("vars") or {}).get("levers") or {}
+    table = {}
+    for name, entry in raw.items():
+        if not isinstance(entry, dict) or "model" not in entry:
+            raise BionerError(f"{project_file}: vars.levers.{name} needs at least `model` (a configs/*.cfg name)")
+        unknown = set(entry) - {"model", "overrides", "help", "needs"}
+        if unknown:
+            raise BionerError(f"{project_file}: vars.levers.{name}: unknown field(s) {', '.join(sorted(unknown))}")
+        table[name] = Lever(name, entry["model"], entry.get("overrides", ""), entry.get("help", ""),
+                            tuple(entry.get("needs", ())))
+    return table
+
+
+def run_key(lever: str, seed: int, train_dev: bool) -> str:
+    return f"{lever}{'+train_dev' if train_dev else ''}/seed{seed}"
+
+
+def dev_curve(log_path: Path) -> Dict[str, Any]:
+    """Best dev score, its step, and the last step, from spaCy's JSONL log."""
+    rows = [r for r in srsly.read_jsonl(log_path) if "score" in r]
+    if not rows:
+        raise BionerError(f"{log_path}: no evaluation in the training log")
+    best = max(rows, key=lambda r: r["score"])
+    return {"dev_f": round(best["scores"]["ents_f"], 2), "best_step": best["step"], "last_step": rows[-1]["step"]}
+
+
+def train_dev_corpus(layout: Layout, corpus: str) -> Path:
+    """corpus/<corpus>/train_dev/: train.spacy = train + dev, dev.spacy = dev."""
+    out = layout.corpus(corpus) / "train_dev"
+    src = [layout.docbin(corpus, s) for s in ("train", "dev")]
+    made = out / "train.spacy"
+    if made.exists() and made.stat().st_mtime >= max(p.stat().st_mtime for p in src):
+        return out
+    merged = DocBin(store_user_data=False)
+    for path in src:
+        merged.merge(DocBin().from_disk(path))
+    with atomic_path(out) as tmp:
+        tmp.mkdir()
+        merged.to_disk(tmp / "train.spacy")
+        (tmp / "dev.spacy").write_bytes(src[1].read_bytes())
+    return out
+
+
+def run(cmd: List[str], log: Path) -> float:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    with open(log, "w", encoding="utf8") as fh:
+        done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise BionerError(f"{' '.join(cmd[2:4])} ... failed (exit {done.returncode}); see {log}")
+    return round(time.time() - start, 1)
+
+
+def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: int, train_dev: bool,
+              test: bool, results: Dict[str, Any]) -> Dict[str, Any]:
+    key = run_key(lever.name, seed, train_dev)
+    for need in lever.needs:
+        if not (layout.root / need).exists():
+            raise BionerError(f"lever {lever.name} needs {need}, which does not exist; build it first (README, 'Levers')")
+    overrides = lever.overrides
+    steps = max_steps
+    corpus_dir = layout.corpus(corpus)
+    if train_dev:
+        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{lever.name}/")]
+        if not base:
+            raise BionerError(f"{corpus}: no train-only run of {lever.name} recorded; run it first to fix the steps")
+        steps = int(statistics.median(base))
+        overrides = f"{overrides} training.patience=0".strip()
+        corpus_dir = train_dev_corpus(layout, corpus)
+    settings = {"model": lever.model, "overrides": overrides, "max_steps": steps, "seed": seed}
+    old = results["runs"].get(key)
+    if old and old.get("settings") == settings and (not test or "test_f" in old):
+        print(f"{corpus} {key}: recorded, skipping", flush=True)
+        return old
+    out = layout.training(corpus, "levers") / f"{lever.name}{'+train_dev' if train_dev else ''}-seed{seed}"
+    cmd = [sys.executable, "-m", "scripts.train", str(layout.config(lever.model)), str(out), "--corpus-dir",
+           str(corpus_dir), "--gpu", "-1", "--max-steps", str(steps),
+           "--seed", str(seed), "--overrides", overrides]
+    tag = f"{corpus}_{lever.name}{'+train_dev' if train_dev else ''}_seed{seed}"
+    seconds = run(cmd, LOGS / f"{tag}.log")
+    record: Dict[str, Any] = {"settings": settings, "command": "python -m " + " ".join(cmd[2:]), "seconds": seconds}
+    record.update(dev_curve(out / "training_log.jsonl"))
+    if test:
+        model = out / ("model-last" if train_dev else "model-best")
+        metrics = layout.root / "metrics" / corpus / "levers" / f"{out.name}.json"
+        run([sys.executable, "-m", "scripts.evaluate", str(model), str(layout.docbin(corpus, "test")), str(metrics),
+             "--gpu", "-1"], LOGS / f"{tag}_evaluate.log")
+        m = srsly.read_json(metrics)
+        record.update(test_f=round(100 * m["ents_f"], 2), test_p=round(100 * m["ents_p"], 2),
+                      test_r=round(100 * m["ents_r"], 2))
+    results["runs"][key] = record
+    return record
+
+
+def mean_sd(values: List[float]) -> str:
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{values[0]:.2f} (1 seed)"
+    return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
+
+
+def summary(results: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """One row per lever (and per train+dev variant): means over seeds."""
+    groups: Dict[str, List[Dict[str, Any]]] = {}
+    for key, rec in results["runs"].items():
+        groups.setdefault(key.split("/")[0], []).append(rec)
+    base = [r["dev_f"] for r in groups.get(BASELINE, [])]
+    rows = []
+    for name, recs in groups.items():
+        dev = [r["dev_f"] for r in recs]
+        test = [r["test_f"] for r in recs if "test_f" in r]
+        train_dev = name.endswith("+train_dev")
+        rows.append({
+            "lever": name, "seeds": len(recs), "dev": "(in training)" if train_dev else mean_sd(dev),
+            "delta": "" if train_dev or not base or name == BASELINE
+            else f"{statistics.mean(dev) - statistics.mean(base):+.2f}",
+            "best_step": ", ".join(str(r["best_step"]) for r in recs), "test": mean_sd(test),
+            "minutes": f"{statistics.mean(r['seconds'] for r in recs) / 60:.0f}",
+            "command": recs[0]["command"].replace(f"--seed {recs[0]['settings']['seed']}", "--seed <N>"),
+        })
+    return rows
+
+
+def markdown(results_dir: Path = RESULTS) -> str:
+    lines = ["# Levers", "", "Made by `benchmarks/levers.py` (commands in each row; `--seed <N>` for each seed). "
+             "Dev F1: best evaluation of the run (exact-match micro F1 on the dev split), mean ± sd over seeds; "
+             "Δ dev: against the `cnn` row of the same table. Test F1 only for the final configs, once per seed. "
+             "Machine: 2 CPU cores, shared with other work (minutes are wall time of one run).", ""]
+    for path in sorted(results_dir.glob("*.json")):
+        results = srsly.read_json(path)
+        lines += [f"## {path.stem}", "", "| lever | seeds | dev F1 | Δ dev | best step(s) | test F1 | min/run |",
+                  "|---|---:|---:|---:|---|---:|---:|"]
+        for row in summary(results):
+            lines.append(f"| {row['lever']} | {row['seeds']} | {row['dev']} | {row['delta']} | {row['best_step']} "
+                         f"| {row['test']} | {row['minutes']} |")
+        lines += ["", "Commands:", ""]
+        lines += [f"- {row['lever']}: `{row['command']}`" for row in summary(results)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_levers(layout: Layout, corpus: str, names: Sequence[str], seeds: Sequence[int], max_steps: int,
+               train_dev: bool = False, test: bool = False, results_dir: Path = RESULTS) -> Dict[str, Any]:
+    table = lever_table(layout.project_file)
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise BionerError(f"unknown lever(s) {', '.join(unknown)}; known: {', '.join(table)} (vars.levers in project.yml)")
+    results_path = results_dir / f"{corpus}.json"
+    results = srsly.read_json(results_path) if results_path.exists() else {"corpus": corpus, "runs": {}}
+    for name in names:
+        for seed in seeds:
+            record = run_lever(layout, corpus, table[name], seed, max_steps, train_dev, test, results)
+            write_json_atomic(results_path, results)  # after every run: a stop loses one run at most
+            write_text_atomic(results_dir / "README.md", markdown(results_dir))
+            print(f"{corpus} {run_key(name, seed, train_dev)}: dev {record['dev_f']} @ {record['best_step']}"
+                  + (f", test {record['test_f']}" if "test_f" in record else ""), flush=True)
+    return results
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    import typer
+
+    from bioner.console import run_cli
+
+    def levers(
+        corpus: str = typer.Argument(..., help="Corpus (converted)"),
+        names: List[str] = typer.Argument(..., help="Levers: keys of vars.levers in project.yml"),
+        seeds: str = typer.Option("0 1", help="Seeds, space-separated"),
+        max_steps: int = typer.Option(3000, help="Step budget of a train-only run"),
+        train_dev: bool = typer.Option(False, help="Train on train+dev for the median best step of the train-only runs"),
+        test: bool = typer.Option(False, help="Also evaluate on test (final configs only)"),
+        root: Path = typer.Option(Path("."), help="Project folder"),
+    ) -> None:
+        """Train each lever once per seed; record dev (and test) F1."""
+        run_levers(Layout(root), corpus, names, [int(s) for s in seeds.split()], max_steps, train_dev, test,
+                   root / RESULTS)
+
+    return run_cli(levers, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""bioner/text.py: the in-domain text keeps the related corpora's train+dev
+and the evaluated corpora's train sentences, and drops every held-out
+sentence: exactly, re-spaced, re-cased, or as an 8-token run inside another
+sentence. On the real mirror, no dev/test sentence of JNLPBA or BC5CDR is
+left in the text."""
+from pathlib import Path
+
+import pytest
+from conftest import MIRROR, corpus_entry, run_main, write_project
+from spacy.tokens import DocBin
+from spacy.vocab import Vocab
+
+from bioner.assets import fetch_corpus
+from bioner.corpora import Layout, load_registry
+from scripts.text import main
+
+TEST_SENTENCE = "IL-2 gene expression requires NF-kappa B activation in T cells ."
+DEV_SENTENCE = "The drug caused severe hepatotoxicity in two of the ten patients treated ."
+
+
+def iob(sentences):
+    return "".join("".join(f"{w}\tO\n" for w in s.split()) + "\n" for s in sentences)
+
+
+def write_corpus(root: Path, key: str, splits: dict) -> None:
+    folder = root / "assets" / key
+    folder.mkdir(parents=True)
+    for split, sentences in splits.items():
+        (folder / f"{split}.tsv").write_text(iob(sentences), encoding="utf8")
+
+
+@pytest.fixture
+def project(tmp_path):
+    write_project(tmp_path, {"rel": corpus_entry(), "ev": corpus_entry()})
+    write_corpus(tmp_path, "ev", {
+        "train": ["Ev train sentence one .", "Shared sentence in two corpora ."],
+        "dev": [DEV_SENTENCE],
+        "test": [TEST_SENTENCE],
+    })
+    write_corpus(tmp_path, "rel", {
+        "train": [
+            TEST_SENTENCE,  # exactly
+            TEST_SENTENCE.lower().replace("IL-2".lower(), "il - 2"),  # re-cased, split differently
+            "Background : " + TEST_SENTENCE,  # inside a longer sentence
+            "We report that the drug caused severe hepatotoxicity in two of the ten patients .",  # 8-token run of dev
+            "Rel train sentence kept .",
+            "Shared sentence in two corpora .",
+        ],
+        "dev": ["Rel dev sentence kept .", "Rel test sentence ."],
+        "test": ["Rel test sentence ."],  # the related corpus's own test split is held out too
+    })
+    return tmp_path
+
+
+def test_text_keeps_train_dev_and_drops_every_held_out_sentence(project, capsys):
+    rc, out, err = run_main(capsys, main, ["rel", "--evaluated", "ev", "--root", str(project)])
+    assert rc == 0, err
+    layout = Layout(project)
+    lines = layout.text_file.read_text(encoding="utf8").splitlines()
+    assert lines == ["Rel train sentence kept .", "Shared sentence in two corpora .", "Rel dev sentence kept .",
+                     "Ev train sentence one ."]
+    report = __import__("srsly").read_json(layout.text_report)
+    assert report["sources"]["rel/train"] == {"sentences": 2, "tokens": 11, "held_out": 4, "repeated": 0}
+    assert report["sources"]["rel/dev"]["held_out"] == 1
+    assert report["sources"]["ev/train"] == {"sentences": 1, "tokens": 5, "held_out": 0, "repeated": 1}
+    assert report["held_out_sentences"] == {"ev/dev": 1, "ev/test": 1, "rel/test": 1}
+    docs = list(DocBin().from_disk(layout.text_docbin).get_docs(Vocab()))
+    assert [[s.text for s in d.sents] for d in docs] == [lines]  # 4 sentences: one Doc, sentence starts kept
+    assert "4 sentences" in out
+
+
+def test_text_refuses_a_corpus_given_twice_and_missing_files(project, capsys):
+    rc, _, err = run_main(capsys, main, ["rel", "ev", "--evaluated", "ev", "--root", str(project)])
+    assert rc == 1 and "ev: given both as related and as evaluated" in err
+    (project / "assets" / "ev" / "test.tsv").unlink()
+    rc, _, err = run_main(capsys, main, ["rel", "--evaluated", "ev", "--root", str(project)])
+    assert rc == 1 and "assets/ev/test.tsv: not found" in err and "scripts.fetch ev" in err
+    assert not Layout(project).text_dir.exists()  # nothing half-written
+
+
+def raw_sentences(path: Path):
+    """Sentences of an IOB file, read here without bioner's reader."""
+    sentence = []
+    for line in path.read_text(encoding="utf8").splitlines():
+        if line.strip():
+            sentence.append(line.split("\t")[0])
+        elif sentence:
+            yield sentence
+            sentence = []
+    if sentence:
+        yield sentence
+
+
+@pytest.mark.slow
+def test_real_text_has_no_dev_or_test_sentence_of_the_evaluated_corpora(tmp_path, capsys):
+    """The proof the issue asks for, on the real files: build the text from
+    the nine related corpora + JNLPBA + BC5CDR train, then look for every
+    dev/test sentence of JNLPBA and BC5CDR in it (whole, spaces and case
+    ignored, and as any run of 8 tokens)."""
+    if not (MIRROR / "CRAFT-IOB").is_dir():
+        pytest.skip(f"no corpus mirror at {MIRROR}")
+    project_file = Path(__file__).resolve().parent.parent / "project.yml"
+    settings = __import__("srsly").read_yaml(project_file)["vars"]
+    related, evaluated = settings["text_corpora"].split(), settings["evaluated_corpora"].split()
+    (tmp_path / "project.yml").write_bytes(project_file.read_bytes())
+    layout = Layout(tmp_path)
+    registry = load_registry(layout.project_file)
+    for key in related + evaluated:
+        fetch_corpus(registry[key], layout, str(MIRROR))
+    rc, _, err = run_main(capsys, main, related + ["--evaluated", " ".join(evaluated), "--root", str(tmp_path)])
+    assert rc == 0, err
+    text = [line.split() for line in layout.text_file.read_text(encoding="utf8").splitlines()]
+    assert sum(map(len, text)) > 2_000_000  # the bulk of the ~2.4 M tokens survive
+    keys = {"".join(s).lower() for s in text}
+    runs = {tuple(w.lower() for w in s[i : i + 8]) for s in text for i in range(len(s) - 7)}
+    checked = 0
+    for key in evaluated:
+        for split in ("dev", "test"):
+            for sentence in raw_sentences(layout.asset(key, split, ".tsv")):
+                lowered = [w.lower() for w in sentence]
+                assert "".join(lowered) not in keys, (key, split, " ".join(sentence))
+                assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7)), \
+                    (key, split, " ".join(sentence))
+                checked += 1
+    assert checked > 15_000
