@@ -9,14 +9,18 @@ dev; the final ones are also evaluated on test, once per seed.
 Every run is `python -m scripts.train` in its own process, into
 training/<corpus>/levers/<lever>-seed<N>/ (its log under
 benchmarks/results/logs/levers/), and is recorded in
-benchmarks/results/levers/<corpus>.json as soon as it ends, so an
-interrupted series loses one run at most and a re-run skips what is
-recorded with the same settings. `--train-dev` trains on train+dev for a
+benchmarks/results/levers/<corpus>.json as soon as it ends (under a lock:
+two series, e.g. one per core, can run side by side), so an interrupted
+series loses one run at most; a re-run retrains only what changed
+(scripts.train's fingerprint: config, settings, data, vectors) and
+evaluates a model on test only once. `--train-dev` trains on train+dev for a
 fixed number of steps: the median best step of the lever's train-only runs
 (dev is then part of training: its score is not a measure, model-last is
 the model). The markdown tables (benchmarks/results/levers/README.md) are
 made anew from every JSON there.
 """
+import contextlib
+import fcntl
 import statistics
 import subprocess
 import sys
@@ -90,6 +94,19 @@ def train_dev_corpus(layout: Layout, corpus: str) -> Path:
     return out
 
 
+@contextlib.contextmanager
+def locked_results(results_path: Path):
+    """The results file, read and written under a lock: two series (e.g. one
+    per core, one per seed) can record into it side by side."""
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(results_path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = srsly.read_json(results_path) if results_path.exists() else {"corpus": results_path.stem, "runs": {}}
+        yield results
+        write_json_atomic(results_path, results)
+        write_text_atomic(results_path.parent / "README.md", markdown(results_path.parent))
+
+
 def run(cmd: List[str], log: Path) -> float:
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -102,7 +119,6 @@ def run(cmd: List[str], log: Path) -> float:
 
 def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: int, train_dev: bool,
               test: bool, results: Dict[str, Any]) -> Dict[str, Any]:
-    key = run_key(lever.name, seed, train_dev)
     for need in lever.needs:
         if not (layout.root / need).exists():
             raise BionerError(f"lever {lever.name} needs {need}, which does not exist; build it first (README, 'Levers')")
@@ -117,10 +133,6 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
         overrides = f"{overrides} training.patience=0".strip()
         corpus_dir = train_dev_corpus(layout, corpus)
     settings = {"model": lever.model, "overrides": overrides, "max_steps": steps, "seed": seed}
-    old = results["runs"].get(key)
-    if old and old.get("settings") == settings and (not test or "test_f" in old):
-        print(f"{corpus} {key}: recorded, skipping", flush=True)
-        return old
     out = layout.training(corpus, "levers") / f"{lever.name}{'+train_dev' if train_dev else ''}-seed{seed}"
     cmd = [sys.executable, "-m", "scripts.train", str(layout.config(lever.model)), str(out), "--corpus-dir",
            str(corpus_dir), "--gpu", "-1", "--max-steps", str(steps),
@@ -132,12 +144,13 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
     if test:
         model = out / ("model-last" if train_dev else "model-best")
         metrics = layout.root / "metrics" / corpus / "levers" / f"{out.name}.json"
-        run([sys.executable, "-m", "scripts.evaluate", str(model), str(layout.docbin(corpus, "test")), str(metrics),
-             "--gpu", "-1"], LOGS / f"{tag}_evaluate.log")
+        stamp = out / "bioner_fingerprint.json"
+        if not metrics.exists() or metrics.stat().st_mtime < stamp.stat().st_mtime:
+            run([sys.executable, "-m", "scripts.evaluate", str(model), str(layout.docbin(corpus, "test")),
+                 str(metrics), "--gpu", "-1"], LOGS / f"{tag}_evaluate.log")
         m = srsly.read_json(metrics)
         record.update(test_f=round(100 * m["ents_f"], 2), test_p=round(100 * m["ents_p"], 2),
                       test_r=round(100 * m["ents_r"], 2))
-    results["runs"][key] = record
     return record
 
 
@@ -196,15 +209,17 @@ def run_levers(layout: Layout, corpus: str, names: Sequence[str], seeds: Sequenc
     if unknown:
         raise BionerError(f"unknown lever(s) {', '.join(unknown)}; known: {', '.join(table)} (vars.levers in project.yml)")
     results_path = results_dir / f"{corpus}.json"
-    results = srsly.read_json(results_path) if results_path.exists() else {"corpus": corpus, "runs": {}}
     for name in names:
         for seed in seeds:
-            record = run_lever(layout, corpus, table[name], seed, max_steps, train_dev, test, results)
-            write_json_atomic(results_path, results)  # after every run: a stop loses one run at most
-            write_text_atomic(results_dir / "README.md", markdown(results_dir))
+            with locked_results(results_path) as results:
+                snapshot = dict(results)  # what the run may read (train+dev steps, a recorded run)
+            record = run_lever(layout, corpus, table[name], seed, max_steps, train_dev, test, snapshot)
+            with locked_results(results_path) as results:  # a stop loses one run at most
+                results["runs"][run_key(name, seed, train_dev)] = record
             print(f"{corpus} {run_key(name, seed, train_dev)}: dev {record['dev_f']} @ {record['best_step']}"
                   + (f", test {record['test_f']}" if "test_f" in record else ""), flush=True)
-    return results
+    with locked_results(results_path) as results:
+        return results
 
 
 def main(argv: Optional[List[str]] = None) -> int:

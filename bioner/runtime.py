@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Union
 
+import numpy
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 from thinc.util import gpu_is_available
 
 from . import components  # noqa: F401  (a folder from training/ needs the factories)
@@ -83,11 +85,30 @@ def start_method(nlp: Language) -> Optional[str]:
     return "spawn" if traits_of_config(nlp.config, where="the pipeline's config").needs_torch else None
 
 
+SLIM_DOCS = "bioner_slim_docs"
+
+
+def slim_docs(doc: Doc) -> Doc:
+    """Drop what only the pipeline itself needed: the tok2vec tensor (128
+    floats a token for the CNN) and a transformer's output. A worker of
+    `nlp.pipe(n_process>1)` sends every Doc back as bytes, and these are most
+    of them; entities, tokens and sentences are kept."""
+    doc.tensor = numpy.zeros((0,), dtype="float32")
+    for key in [k for k in doc.user_data if isinstance(k, tuple) and k[:2] == ("._.", "trf_data")]:
+        del doc.user_data[key]
+    return doc
+
+
+if not Language.has_factory(SLIM_DOCS):  # a second import (e.g. from a wheel) must not register it again
+    Language.component(SLIM_DOCS, func=slim_docs)
+
+
 @contextlib.contextmanager
 def safe_pipe(nlp: Language, n_process: int = 1) -> Iterator[Dict[str, Any]]:
     """Yield the keyword arguments for `nlp.pipe` that are safe for this
     pipeline with `n_process` processes, and for as long as the block runs
-    set what they need: the start method (spaCy's pipe uses the global
+    set what they need: a last component that slims the Docs the workers
+    send back (`slim_docs`), the start method (spaCy's pipe uses the global
     multiprocessing context) and, for spawned children, one share of the
     cores each (OMP_NUM_THREADS, read by PyTorch when it starts).
 
@@ -100,6 +121,9 @@ def safe_pipe(nlp: Language, n_process: int = 1) -> Iterator[Dict[str, Any]]:
         yield {"n_process": 1}
         return
     method = start_method(nlp)
+    slimmed = SLIM_DOCS not in nlp.pipe_names
+    if slimmed:  # removed again below: the caller's pipeline is left as it was
+        nlp.add_pipe(SLIM_DOCS, last=True)
     previous_method = mp.get_start_method(allow_none=True)
     previous_threads = os.environ.get("OMP_NUM_THREADS")
     if method is not None:
@@ -108,6 +132,8 @@ def safe_pipe(nlp: Language, n_process: int = 1) -> Iterator[Dict[str, Any]]:
     try:
         yield {"n_process": n_process}
     finally:
+        if slimmed:
+            nlp.remove_pipe(SLIM_DOCS)
         if method is not None:
             mp.set_start_method(previous_method, force=True)
             if previous_threads is None:

@@ -35,9 +35,12 @@ from .console import good
 from .errors import BionerError
 from .io import replace_path
 from .models import traits_of_config
-from .runtime import check_gpu, resolve_gpu
+from .runtime import check_gpu, load_pipeline, resolve_gpu
 
 FINGERPRINT = "bioner_fingerprint.json"
+# the trained tok2vec's weights beside model-best: what `paths.init_tok2vec`
+# of another corpus's training loads (transfer across corpora)
+TOK2VEC_WEIGHTS = "tok2vec.bin"
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,15 @@ def is_up_to_date(output_dir: Path, stamp: str) -> bool:
     )
 
 
+def export_tok2vec(model_dir: Path, path: Path) -> bool:
+    """Write the weights of `model_dir`'s tok2vec component (if it has one)
+    in the format `spacy pretrain` writes and [initialize] init_tok2vec reads."""
+    if "tok2vec" not in load_config(model_dir / "config.cfg")["nlp"]["pipeline"]:
+        return False
+    path.write_bytes(load_pipeline(model_dir).get_pipe("tok2vec").model.to_bytes())
+    return True
+
+
 def train_pipeline(
     config_path: Path,
     output_dir: Path,
@@ -245,13 +257,14 @@ def train_pipeline(
     start = time.time()
     try:
         spacy_train(config_path, partial, use_gpu=gpu_id, overrides=settings)
+        seconds = round(time.time() - start, 1)
+        if not (partial / "model-best").exists():
+            # no evaluation ran (max_steps < eval_frequency): the last model is the best we have
+            shutil.copytree(partial / "model-last", partial / "model-best")
+        export_tok2vec(partial / "model-best", partial / TOK2VEC_WEIGHTS)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)  # Ctrl-C, SIGTERM, an error: no half model
         raise
-    seconds = round(time.time() - start, 1)
-    if not (partial / "model-best").exists():
-        # no evaluation ran (max_steps < eval_frequency): the last model is the best we have
-        shutil.copytree(partial / "model-last", partial / "model-best")
     record = {"fingerprint": stamp, "config": str(config_path), "overrides": settings,
               "gpu": gpu_id, "train_seconds": seconds}
     if transformer is not None and transformer_keys:

@@ -91,6 +91,6 @@ def copy_project(project: Path) -> Path:
     project.mkdir(parents=True)
     for name in ("project.yml", "constraints.txt"):
         shutil.copy(PROJECT_DIR / name, project / name)
-    for name in ("configs", "scripts", "bioner"):
-        shutil.copytree(PROJECT_DIR / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("configs", "scripts", "bioner", "benchmarks"):
+        shutil.copytree(PROJECT_DIR / name, project / name, ignore=shutil.ignore_patterns("__pycache__", "results"))
     return project

@@ -67,6 +67,15 @@ def tiny_project(tmp_path_factory):
         **config["vars"]["corpora"]["tiny"], "format": "pubtator", "mirror_dir": "TINY-PUBTATOR",
         "files": pubtator_files, "package_suffix": "_tiny_pubtator",
     }
+    # a related corpus: in-domain text for the levers workflow
+    related = root / "mirror" / "TINY-REL"
+    related.mkdir()
+    related_files = {}
+    for name, n in N_SENTENCES.items():
+        (related / name).write_text(head_sentences(corpus_file("BC5CDR-IOB", name), n), encoding="utf8")
+        related_files[{"devel.tsv": "dev"}.get(name, name[:-4])] = {"file": name, "git_blob": git_blob_id(related / name)}
+    config["vars"]["corpora"]["tiny_rel"] = {**config["vars"]["corpora"]["tiny"], "mirror_dir": "TINY-REL",
+                                             "files": related_files, "package_suffix": "_tiny_rel"}
     # a label subset: proteins only
     config["vars"]["corpora"]["tiny_protein"] = {"extends": "tiny", "labels": ["protein"],
                                                  "package_suffix": "_tiny_protein"}
@@ -146,3 +155,31 @@ def test_label_subset_trains_and_packages(tiny_project):
     assert check["labels"] == ["protein"]
     stats = srsly.read_json(project / "corpus" / "tiny_protein" / "stats.json")
     assert stats["labels"] == ["protein"] and stats["splits"]["train"]["dropped_entities"] > 0
+
+
+def test_levers_workflow_and_a_wheel_with_vectors(tiny_project):
+    """`weasel run levers`: in-domain text, floret vectors, two levers over
+    two seeds with dev F1 recorded per run; then a pipeline trained with the
+    vectors is packaged and loads offline from its wheel, vectors inside."""
+    project, mirror = tiny_project
+    env = {**os.environ, "BIONER_MIRROR": str(mirror), "PYTHONUNBUFFERED": "1"}
+    levers = ["--vars.text_corpora", "tiny_rel", "--vars.evaluated_corpora", "tiny", "--vars.vectors_dim", "16",
+              "--vars.vectors_bucket", "2000", "--vars.lever_names", "cnn cnn_floret", "--vars.lever_seeds", "0 1",
+              "--vars.lever_steps", "4"]
+    cmd = [sys.executable, "-m", "weasel", "run", "levers", str(project), "--vars.corpus", "tiny", *levers]
+    result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = srsly.read_json(project / "corpus" / "text" / "report.json")
+    assert report["sentences"] > 0 and set(report["held_out_sentences"]) == {"tiny/dev", "tiny/test", "tiny_rel/test"}
+    runs = srsly.read_json(project / "benchmarks" / "results" / "levers" / "tiny.json")["runs"]
+    assert sorted(runs) == ["cnn/seed0", "cnn/seed1", "cnn_floret/seed0", "cnn_floret/seed1"]
+    assert all(0 <= r["dev_f"] <= 100 and r["last_step"] == 4 for r in runs.values())
+    stamp = srsly.read_json(project / "training" / "tiny" / "levers" / "cnn_floret-seed1" / "bioner_fingerprint.json")
+    assert stamp["overrides"]["system.seed"] == 1
+    assert "| cnn_floret | 2 |" in (project / "benchmarks" / "results" / "levers" / "README.md").read_text()
+    # a final model with the vectors: trained, packaged, installed and loaded offline
+    floret = "paths.vectors=corpus/text/vectors components.tok2vec.model.embed.include_static_vectors=true"
+    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "4", "--vars.train_overrides", floret,
+               corpus="tiny_rel")
+    check = check_outputs(project, "cnn", "en_bioner_cnn_tiny_rel", corpus="tiny_rel", labels=("Chemical",))
+    assert check["vectors"] == {"mode": "floret", "shape": [2000, 16]}
