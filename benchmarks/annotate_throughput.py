@@ -110,6 +110,11 @@ def estimate(per_core_words_s: float, words_per_doc: float, efficiency: float, c
     return rows
 
 
+def git_commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_DIR, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
 def benchmark(
     model: Path = typer.Option(..., help="Pipeline folder or package"),
     label: str = typer.Option(..., help="Name of the result, e.g. cnn"),
@@ -128,6 +133,12 @@ def benchmark(
     results = {"model": str(model), "label": label, "note": note, "docs": docs, "files": files,
                "batch_size": batch_size, "machine": f"{platform.machine()}, {os.cpu_count()} cores",
                "modes": {}}
+    previous = RESULTS / f"{label}.json"
+    if previous.exists():  # re-measure some modes of the same benchmark: keep the others
+        old = json.loads(previous.read_text())
+        if all(old.get(k) == results[k] for k in ("model", "docs", "files", "batch_size", "machine")):
+            results["modes"] = {m: r for m, r in old["modes"].items() if m not in modes.split(",")}
+            results["note"] = note or old.get("note", "")
     for mode in modes.split(","):
         title, extra = MODES[mode]
         out = scratch / f"out-{mode}"
@@ -142,7 +153,8 @@ def benchmark(
             mode=title, command="python -m scripts.annotate " + " ".join(cmd[3:]).replace(str(scratch), "$BENCH"),
             docs=report["docs"], words=words, entities=report["entities"],
             docs_per_s=round(report["docs"] / measured["wall_s"], 1), words_per_s=round(words / measured["wall_s"]),
-            load_before=round(load_before, 2), load_after=round(os.getloadavg()[0], 2))
+            load_before=round(load_before, 2), load_after=round(os.getloadavg()[0], 2),
+            measured_at=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), commit=git_commit())
         results["modes"][mode] = measured
         print(json.dumps({k: v for k, v in measured.items() if k != "log_tail"}), flush=True)
     modes_done = results["modes"]
