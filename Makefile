@@ -3,7 +3,7 @@
 # Every setting lives in project.yml; these targets only call weasel with the
 # variables given on the command line (all optional):
 #   CORPUS=<key of vars.corpora>   MODELS="cnn bilstm scibert"   GPU=auto|<id>|-1
-#   TRANSFORMER=scibert|standin|<HF name or folder>   STEPS=<n>   TRAIN_OVERRIDES="a.b=1 ..."
+#   TRANSFORMER=scibert|standin|<HF name or folder>   STEPS=<n>   SEED=<n>   TRAIN_OVERRIDES="a.b=1 ..."
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,12 +12,12 @@ MODELS ?= cnn bilstm scibert
 BENCH_CORPORA ?= jnlpba bc5cdr
 BENCH_MODELS ?= spacy_default cnn bilstm
 VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
-	$(if $(TRANSFORMER),--vars.transformer $(TRANSFORMER)) $(if $(STEPS),--vars.max_steps $(STEPS)) \
+	$(if $(TRANSFORMER),--vars.transformer $(TRANSFORMER)) $(if $(STEPS),--vars.max_steps $(STEPS)) $(if $(SEED),--vars.seed $(SEED)) \
 	$(if $(TRAIN_OVERRIDES),--vars.train_overrides="$(TRAIN_OVERRIDES)")
 
 # make puts these in the environment of every recipe; check-settings reads
 # them there, so no value is pasted into a shell line before it is checked.
-export CORPUS MODELS GPU TRANSFORMER STEPS TRAIN_OVERRIDES BENCH_CORPORA BENCH_MODELS
+export CORPUS MODELS GPU TRANSFORMER STEPS SEED TRAIN_OVERRIDES BENCH_CORPORA BENCH_MODELS
 
 .PHONY: all test install install-chromium clean benchmark check-settings
 

@@ -42,6 +42,7 @@ MODES = {
     "1proc": ("1 process", []),
     "nproc2": ("--n-process 2", ["--n-process", "2"]),
     "ray2": ("Ray local, 2 actors", ["--ray", "--actors", "2"]),
+    "ray3": ("Ray local, 3 actors", ["--ray", "--actors", "3"]),
 }
 PUBMED_CITATIONS = 36_000_000
 

@@ -18,7 +18,8 @@ NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 GPU = re.compile(r"^(auto|-1|[0-9]+)$")
 STEPS = re.compile(r"^[0-9]+$")
 TRANSFORMER = re.compile(r"^[A-Za-z0-9_./-]+$")  # a vars.transformers key, HF name or folder
-OVERRIDE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+=[A-Za-z0-9_.+-]+$")
+# a value may be a path (paths.vectors=corpus/text/vectors): "/" is harmless in a shell word
+OVERRIDE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+=[A-Za-z0-9_.+/-]+$")
 
 
 def _fail(setting: str, value: str, what: str) -> BionerError:
@@ -42,6 +43,8 @@ def check_settings(env: Mapping[str, str], layout: Layout = Layout()) -> Dict[st
         raise _fail("GPU", env["GPU"], "must be auto, -1 (CPU) or a GPU id")
     if env.get("STEPS") and not STEPS.match(env["STEPS"]):
         raise _fail("STEPS", env["STEPS"], "must be a whole number of steps")
+    if env.get("SEED") and not STEPS.match(env["SEED"]):
+        raise _fail("SEED", env["SEED"], "must be a whole number")
     if env.get("TRANSFORMER"):
         table = (srsly.read_yaml(layout.project_file).get("vars") or {}).get("transformers") or {}
         value = env["TRANSFORMER"]
@@ -51,8 +54,8 @@ def check_settings(env: Mapping[str, str], layout: Layout = Layout()) -> Dict[st
     for token in env.get("TRAIN_OVERRIDES", "").split():
         if not OVERRIDE.match(token):
             raise _fail("TRAIN_OVERRIDES", token, "settings are section.key=value with a plain value "
-                                                 "(letters, digits, _ . + -), e.g. training.dropout=0.2")
-    for setting in ("CORPUS", "MODELS", "GPU", "STEPS", "TRANSFORMER", "TRAIN_OVERRIDES", "BENCH_CORPORA", "BENCH_MODELS"):
+                                                 "(letters, digits, _ . + / -), e.g. training.dropout=0.2")
+    for setting in ("CORPUS", "MODELS", "GPU", "STEPS", "SEED", "TRANSFORMER", "TRAIN_OVERRIDES", "BENCH_CORPORA", "BENCH_MODELS"):
         if env.get(setting):
             checked[setting] = env[setting]
     return checked

@@ -10,8 +10,9 @@ from bioner.corpora import Layout
 from bioner.errors import BionerError
 from bioner.settings import check_settings
 
-GOOD = {"CORPUS": "bc5cdr", "MODELS": "cnn scibert", "GPU": "auto", "STEPS": "450", "TRANSFORMER": "standin",
-        "TRAIN_OVERRIDES": "training.dropout=0.2 training.batcher.size=800", "BENCH_CORPORA": "jnlpba bc5cdr"}
+GOOD = {"CORPUS": "bc5cdr", "MODELS": "cnn scibert", "GPU": "auto", "STEPS": "450", "SEED": "2",
+        "TRANSFORMER": "standin", "BENCH_CORPORA": "jnlpba bc5cdr",
+        "TRAIN_OVERRIDES": "training.dropout=0.2 paths.vectors=corpus/text/vectors"}
 BAD = [
     ("CORPUS", 'bc5cdr", "touch /tmp/x', "not a corpus"),
     ("CORPUS", "nope", "not a corpus; known: bc5cdr"),
@@ -19,6 +20,7 @@ BAD = [
     ("MODELS", "../project", "no such config"),
     ("GPU", "$(touch /tmp/x)", "must be auto"),
     ("STEPS", "4 --vars.corpus x", "whole number"),
+    ("SEED", "1;id", "whole number"),
     ("TRANSFORMER", "x`id`", "Hugging Face name or folder"),
     ("TRAIN_OVERRIDES", 'training.dropout=0.2" ; touch /tmp/x "', "section.key=value"),
     ("TRAIN_OVERRIDES", "training.dropout=$HOME", "section.key=value"),
