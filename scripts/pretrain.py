@@ -29,10 +29,12 @@ def pretrain(
         raise BionerError(f"{text}: not found. Build the in-domain text first: weasel run text .")
     if epochs < 1:
         raise BionerError(f"--epochs must be 1 or more, not {epochs}")
-    config = load_config(config_path, overrides={"paths.raw_text": str(text), "pretraining.max_epochs": epochs},
-                         interpolate=False)
+    config = load_config(config_path, overrides={"pretraining.max_epochs": epochs}, interpolate=False)
     if not config.get("pretraining"):
         raise BionerError(f"{config_path}: no [pretraining] block; see configs/cnn.cfg")
+    # only here: in the training config an unset reader path would stop `spacy train`
+    config["corpora"]["pretrain"] = {"@readers": "spacy.Corpus.v1", "path": str(text), "max_length": 0,
+                                     "gold_preproc": False, "limit": 0, "augmenter": None}
     gpu_id = resolve_gpu(gpu, "Pretraining")
     with atomic_path(output_dir) as tmp:
         tmp.mkdir()

@@ -110,7 +110,7 @@ def test_real_text_has_no_dev_or_test_sentence_of_the_evaluated_corpora(tmp_path
     rc, _, err = run_main(capsys, main, related + ["--evaluated", " ".join(evaluated), "--root", str(tmp_path)])
     assert rc == 0, err
     text = [line.split() for line in layout.text_file.read_text(encoding="utf8").splitlines()]
-    assert sum(map(len, text)) > 2_000_000  # the bulk of the ~2.4 M tokens survive
+    assert sum(map(len, text)) > 1_500_000  # 1.64 M: the ~2.4 M tokens less the test splits and repeats
     keys = {"".join(s).lower() for s in text}
     runs = {tuple(w.lower() for w in s[i : i + 8]) for s in text for i in range(len(s) - 7)}
     checked = 0

@@ -166,7 +166,7 @@ def test_levers_workflow_and_a_wheel_with_vectors(tiny_project):
     levers = ["--vars.text_corpora", "tiny_rel", "--vars.evaluated_corpora", "tiny", "--vars.vectors_dim", "16",
               "--vars.vectors_bucket", "2000", "--vars.lever_names", "cnn cnn_floret", "--vars.lever_seeds", "0 1",
               "--vars.lever_steps", "4"]
-    cmd = [sys.executable, "-m", "weasel", "run", "levers", str(project), "--vars.corpus", "tiny", *levers]
+    cmd = [sys.executable, "-m", "weasel", "run", "levers-all", str(project), "--vars.corpus", "tiny", *levers]
     result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = srsly.read_json(project / "corpus" / "text" / "report.json")
