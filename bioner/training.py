@@ -209,7 +209,8 @@ def is_up_to_date(output_dir: Path, stamp: str) -> bool:
 def export_tok2vec(model_dir: Path, path: Path) -> bool:
     """Write the weights of `model_dir`'s tok2vec component (if it has one)
     in the format `spacy pretrain` writes and [initialize] init_tok2vec reads."""
-    if "tok2vec" not in load_config(model_dir / "config.cfg")["nlp"]["pipeline"]:
+    config = model_dir / "config.cfg"
+    if not config.exists() or "tok2vec" not in load_config(config)["nlp"]["pipeline"]:
         return False
     path.write_bytes(load_pipeline(model_dir).get_pipe("tok2vec").model.to_bytes())
     return True

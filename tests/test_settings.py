@@ -15,7 +15,7 @@ GOOD = {"CORPUS": "bc5cdr", "MODELS": "cnn scibert", "GPU": "auto", "STEPS": "45
         "TRAIN_OVERRIDES": "training.dropout=0.2 paths.vectors=corpus/text/vectors"}
 BAD = [
     ("CORPUS", 'bc5cdr", "touch /tmp/x', "not a corpus"),
-    ("CORPUS", "nope", "not a corpus; known: bc5cdr"),
+    ("CORPUS", "nope", "not a corpus; known: anatem, bc5cdr"),
     ("MODELS", "cnn; rm -rf /", "no such config"),
     ("MODELS", "../project", "no such config"),
     ("GPU", "$(touch /tmp/x)", "must be auto"),
