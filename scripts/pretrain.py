@@ -38,7 +38,7 @@ def pretrain(
     gpu_id = resolve_gpu(gpu, "Pretraining")
     with atomic_path(output_dir) as tmp:
         tmp.mkdir()
-        spacy_pretrain(config, tmp, use_gpu=gpu_id, silent=False)
+        spacy_pretrain(config.interpolate(), tmp, use_gpu=gpu_id, silent=False)  # as spaCy's CLI passes it
     good(f"Saved {output_dir}/model-last.bin")
 
 

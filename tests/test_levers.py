@@ -1,0 +1,108 @@
+"""The levers of issue #12 that change how a CNN starts: a tok2vec exported
+by one training initialises another (transfer), `spacy pretrain` on the
+in-domain text gives weights the same way, and benchmarks/levers.py
+summarises runs over seeds and refuses bad lever entries."""
+from pathlib import Path
+
+import pytest
+import spacy
+import srsly
+from conftest import PROJECT_DIR, run_main
+from spacy.tokens import Doc, DocBin
+from spacy.training import Example
+from spacy.util import load_config, load_model_from_config
+from spacy.vocab import Vocab
+
+from benchmarks.levers import lever_table, markdown, mean_sd, summary
+from bioner.errors import BionerError
+from bioner.training import TOK2VEC_WEIGHTS, train_pipeline
+from scripts.pretrain import main as pretrain_main
+
+CONFIG = PROJECT_DIR / "configs" / "cnn.cfg"
+SMALL_OVERRIDES = "components.tok2vec.model.encode.width=32 components.tok2vec.model.encode.depth=1"
+
+
+def tiny_docs(n: int = 12):
+    vocab = Vocab()
+    words = ["Cisplatin", "causes", "acute", "renal", "failure", "in", "rats", "."]
+    tags = ["B-Chemical", "O", "B-Disease", "I-Disease", "I-Disease", "O", "O", "O"]
+    return [Doc(vocab, words=words, ents=tags) for _ in range(n)]
+
+
+@pytest.fixture
+def corpus_dir(tmp_path):
+    path = tmp_path / "corpus"
+    path.mkdir()
+    for split in ("train", "dev"):
+        DocBin(docs=tiny_docs()).to_disk(path / f"{split}.spacy")
+    return path
+
+
+def initialised_tok2vec(overrides: dict) -> bytes:
+    config = load_config(CONFIG, overrides=overrides, interpolate=False)
+    nlp = load_model_from_config(config, auto_fill=True)
+    examples = [Example(nlp.make_doc(d.text), d) for d in tiny_docs(2)]
+    nlp.initialize(lambda: examples)
+    return nlp.get_pipe("tok2vec").model.to_bytes()
+
+
+def test_a_trained_tok2vec_initialises_the_next_training(tmp_path, corpus_dir):
+    source = tmp_path / "training" / "src" / "cnn"
+    train_pipeline(CONFIG, source, corpus_dir, gpu="-1", max_steps=4, overrides=SMALL_OVERRIDES)
+    weights = source / TOK2VEC_WEIGHTS
+    trained = spacy.load(source / "model-best").get_pipe("tok2vec").model.to_bytes()
+    assert weights.read_bytes() == trained
+    settings = {"components.tok2vec.model.encode.width": 32, "components.tok2vec.model.encode.depth": 1}
+    assert initialised_tok2vec({**settings, "paths.init_tok2vec": str(weights)}) == trained
+    assert initialised_tok2vec(settings) != trained  # without it: a fresh initialisation
+    # and through the trainer, with the fingerprint following the weights' content
+    target = tmp_path / "training" / "dst" / "cnn"
+    init = f"{SMALL_OVERRIDES} paths.init_tok2vec={weights}"
+    train_pipeline(CONFIG, target, corpus_dir, gpu="-1", max_steps=2, overrides=init)
+    first = srsly.read_json(target / "bioner_fingerprint.json")["fingerprint"]
+    weights.write_bytes(initialised_tok2vec(settings))  # other weights, same path
+    train_pipeline(CONFIG, target, corpus_dir, gpu="-1", max_steps=2, overrides=init)
+    assert srsly.read_json(target / "bioner_fingerprint.json")["fingerprint"] != first  # retrained
+
+
+def test_pretrain_writes_weights_only_when_complete(tmp_path, capsys):
+    text = tmp_path / "text.spacy"
+    DocBin(docs=tiny_docs(20)).to_disk(text)
+    out = tmp_path / "pretrain"
+    rc, _, err = run_main(capsys, pretrain_main, [str(CONFIG), str(out), "--text", str(text), "--gpu", "-1"])
+    assert rc == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["log.jsonl", "model-last.bin", "model0.bin"]
+    weights = (out / "model-last.bin").read_bytes()
+    assert initialised_tok2vec({"paths.init_tok2vec": str(out / "model-last.bin")}) == weights
+    rc, _, err = run_main(capsys, pretrain_main, [str(CONFIG), str(tmp_path / "x"), "--text", str(tmp_path / "none.spacy")])
+    assert rc == 1 and "none.spacy: not found" in err and not (tmp_path / "x").exists()
+
+
+def test_lever_entries_are_checked(tmp_path):
+    project = tmp_path / "project.yml"
+    srsly.write_yaml(project, {"vars": {"levers": {"a": {"overrides": "x=1"}}}})
+    with pytest.raises(BionerError, match="vars.levers.a needs at least `model`"):
+        lever_table(project)
+    srsly.write_yaml(project, {"vars": {"levers": {"a": {"model": "cnn", "overide": "x=1"}}}})
+    with pytest.raises(BionerError, match="unknown field"):
+        lever_table(project)
+    assert set(lever_table(PROJECT_DIR / "project.yml")) >= {"cnn", "cnn_floret", "cnn_pretrain"}
+
+
+def test_summary_means_over_seeds_against_the_cnn_row(tmp_path):
+    def run(seed, dev, test=None, **settings):
+        rec = {"settings": {"seed": seed, **settings}, "command": f"python -m scripts.train x --seed {seed}",
+               "seconds": 600, "dev_f": dev, "best_step": 1000 + seed, "last_step": 3000}
+        return {**rec, "test_f": test} if test is not None else rec
+
+    results = {"runs": {"cnn/seed0": run(0, 80.0), "cnn/seed1": run(1, 81.0),
+                        "cnn_floret/seed0": run(0, 82.0, 79.0), "cnn_floret/seed1": run(1, 83.0, 80.0),
+                        "cnn_floret+train_dev/seed0": run(0, 99.0, 81.0)}}
+    rows = {r["lever"]: r for r in summary(results)}
+    assert rows["cnn_floret"]["dev"] == "82.50 ± 0.71" and rows["cnn_floret"]["delta"] == "+2.00"
+    assert rows["cnn_floret"]["test"] == "79.50 ± 0.71" and rows["cnn"]["test"] == ""
+    assert rows["cnn_floret+train_dev"]["dev"] == "(in training)" and rows["cnn_floret+train_dev"]["delta"] == ""
+    assert rows["cnn"]["command"].endswith("--seed <N>")
+    assert mean_sd([1.0]) == "1.00 (1 seed)"
+    srsly.write_json(tmp_path / "bc5cdr.json", results)
+    assert "| cnn_floret | 2 | 82.50 ± 0.71 | +2.00 |" in markdown(tmp_path)
