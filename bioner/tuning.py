@@ -34,7 +34,7 @@ from .console import good, info, warn
 from .corpora import Layout, get_corpus
 from .errors import BionerError
 from .io import write_json_atomic, write_text_atomic
-from .training import check_setting_keys, dev_curve, parse_settings
+from .training import TOK2VEC_WEIGHTS, check_setting_keys, dev_curve, parse_settings
 
 TOK2VEC = "components.tok2vec.model"
 # rows of an attribute the config does not embed (ORTH: as many as NORM's)
@@ -307,9 +307,10 @@ def run_trial(layout: Layout, run: TuneRun, config: Dict[str, Any], trial: optun
         trial.set_user_attr("reason", str(err))
         return None
     trial.set_user_attr("best_step", curve["best_step"])
+    # the models are not used (the workflow retrains the best settings): 18 MB each for the CNN
     for name in ("model-best", "model-last"):
-        # the models are not used (the workflow retrains the best settings): 18 MB each for the CNN
         shutil.rmtree(layout.root / out / name, ignore_errors=True)
+    (layout.root / out / TOK2VEC_WEIGHTS).unlink(missing_ok=True)
     return curve["dev_f"]
 
 

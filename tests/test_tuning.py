@@ -272,6 +272,9 @@ def test_weasel_run_tune_end_to_end(tmp_path):
     weasel(project, "tune", *budget, "--vars.tune_trials", "3")  # resumes: exactly one more trial
     again = srsly.read_json(project / "benchmarks/results/tune/tiny_cnn.json")
     assert len(again["trials"]) == 3 and again["trials"][:2] == results["trials"]
+    # each trial keeps its logs, not its models
+    assert sorted(p.name for p in (project / "training/tiny/tune/cnn/trial-0").iterdir()) == \
+        ["bioner_fingerprint.json", "training_log.jsonl"]
 
     # the best config trains as a model of the workflow (weasel run train: scripts.train)
     weasel(project, "train", "--vars.model", "cnn_tuned_tiny", "--vars.max_steps", "2")
