@@ -35,6 +35,7 @@ from spacy.tokens import DocBin
 from bioner.corpora import Layout
 from bioner.errors import BionerError
 from bioner.io import atomic_path, write_json_atomic, write_text_atomic
+from bioner.training import dev_curve
 
 RESULTS = Path("benchmarks") / "results" / "levers"
 LOGS = Path("benchmarks") / "results" / "logs" / "levers"
@@ -66,15 +67,6 @@ def lever_table(project_file: Path) -> Dict[str, Lever]:
 
 def run_key(lever: str, seed: int, train_dev: bool) -> str:
     return f"{lever}{'+train_dev' if train_dev else ''}/seed{seed}"
-
-
-def dev_curve(log_path: Path) -> Dict[str, Any]:
-    """Best dev score, its step, and the last step, from spaCy's JSONL log."""
-    rows = [r for r in srsly.read_jsonl(log_path) if "score" in r]
-    if not rows:
-        raise BionerError(f"{log_path}: no evaluation in the training log")
-    best = max(rows, key=lambda r: r["score"])
-    return {"dev_f": round(best["scores"]["ents_f"], 2), "best_step": best["step"], "last_step": rows[-1]["step"]}
 
 
 def train_dev_corpus(layout: Layout, corpus: str) -> Path:

@@ -196,6 +196,16 @@ class Layout:
     def config(self, model: str) -> Path:
         return self.root / "configs" / f"{model}.cfg"
 
+    # hyper-parameter search (bioner.tuning): trials and study, table, best config
+    def tune_dir(self, corpus: str, model: str) -> Path:
+        return self.training(corpus, "tune") / model
+
+    def tune_results(self, corpus: str, model: str, suffix: str) -> Path:
+        return self.root / "benchmarks" / "results" / "tune" / f"{corpus}_{model}{suffix}"
+
+    def tuned_config(self, corpus: str, model: str) -> Path:
+        return self.config(f"{model}_tuned_{corpus}")
+
     # in-domain text (bioner.text) and what is trained on it
     @property
     def text_dir(self) -> Path:

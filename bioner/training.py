@@ -85,9 +85,15 @@ def choose_transformer(value: str, table: Dict[str, Dict[str, Any]], lowercase: 
 
 def parse_settings(text: str) -> Dict[str, Any]:
     """'training.dropout=0.2 training.batcher.size=800' -> config overrides,
-    values parsed as spacy train parses its command line."""
+    values parsed as spacy train parses its command line (JSON, else a
+    string). Only single quotes group words: double quotes are JSON's and
+    stay in the value, as written (embed.attrs=["NORM","SHAPE"]) or escaped
+    (embed.attrs=[\\"NORM\\"]): weasel turns a var's \\" into " on the
+    command line, and cannot take a bare " in a var."""
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split, lexer.quotes = True, "'"
     args = []
-    for item in shlex.split(text):
+    for item in lexer:
         key, sep, value = item.partition("=")
         if not sep or not key.strip("-"):
             raise BionerError(
@@ -180,6 +186,15 @@ def build_overrides(
     check_setting_keys(user_settings, config, config_path)
     overrides.update(user_settings)
     return overrides
+
+
+def dev_curve(log_path: Path) -> Dict[str, Any]:
+    """Best dev score, its step, and the last step, from spaCy's JSONL log."""
+    rows = [r for r in srsly.read_jsonl(log_path) if "score" in r] if Path(log_path).exists() else []
+    if not rows:
+        raise BionerError(f"{log_path}: no evaluation in the training log")
+    best = max(rows, key=lambda r: r["score"])
+    return {"dev_f": round(best["scores"]["ents_f"], 2), "best_step": best["step"], "last_step": rows[-1]["step"]}
 
 
 def fingerprint(config_path: Path, overrides: Dict[str, Any], corpus_dir: Path) -> str:
