@@ -183,7 +183,7 @@ def markdown(results_dir: Path = RESULTS) -> str:
              "Machine: 2 CPU cores, shared with other work (minutes are wall time of one run).", ""]
     for path in sorted(results_dir.glob("*.json")):
         results = srsly.read_json(path)
-        lines += [f"## {path.stem}", "", "| lever | seeds | dev F1 | Δ dev | best step(s) | test F1 | min/run |",
+        lines += [f"### {path.stem}", "", "| lever | seeds | dev F1 | Δ dev | best step(s) | test F1 | min/run |",
                   "|---|---:|---:|---:|---|---:|---:|"]
         for row in summary(results):
             lines.append(f"| {row['lever']} | {row['seeds']} | {row['dev']} | {row['delta']} | {row['best_step']} "
@@ -192,6 +192,22 @@ def markdown(results_dir: Path = RESULTS) -> str:
         lines += [f"- {row['lever']}: `{row['command']}`" for row in summary(results)]
         lines.append("")
     return "\n".join(lines)
+
+
+def seeds_markdown(results_dir: Path = RESULTS) -> str:
+    """The final configs' test F1 over seeds, per corpus: the benchmark's
+    mean ± sd rows (results.md)."""
+    rows = []
+    for path in sorted(results_dir.glob("*.json")):
+        for row in summary(srsly.read_json(path)):
+            if row["test"]:
+                rows.append(f"| {path.stem} | {row['lever']} | {row['seeds']} | **{row['test']}** | {row['dev']} "
+                            f"| `{row['command']}` |")
+    if not rows:
+        return ""
+    return "\n".join(["", "Over seeds (final configs; `benchmarks/levers.py --test`, one test evaluation per seed):", "",
+                      "| corpus | model | seeds | test F1 mean ± sd | dev F1 mean ± sd | command (each seed) |",
+                      "|---|---|---:|---:|---:|---|"] + rows) + "\n"
 
 
 def run_levers(layout: Layout, corpus: str, names: Sequence[str], seeds: Sequence[int], max_steps: int,

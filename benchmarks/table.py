@@ -211,5 +211,7 @@ def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baselin
     add_ratios(rows, baseline)
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     write_json_atomic(output_dir / "results.json", {"machine": machine, "rows": rows})
-    write_text_atomic(output_dir / "results.md", markdown(rows, machine, baseline))
+    from .levers import seeds_markdown  # the 3-seed rows of the final configs
+
+    write_text_atomic(output_dir / "results.md", markdown(rows, machine, baseline) + seeds_markdown(output_dir / "levers"))
     return rows

@@ -21,6 +21,9 @@ def readme_tables(
     text = replace_between(text, "corpus-table", corpus_table(corpus_dir))
     if benchmark_md.exists():
         text = replace_between(text, "benchmark-table", benchmark_md.read_text(encoding="utf8").strip())
+    levers_md = benchmark_md.parent / "levers" / "README.md"
+    if levers_md.exists():  # without its title: the README's section has one
+        text = replace_between(text, "levers-table", levers_md.read_text(encoding="utf8").split("\n", 2)[2].strip())
     write_text_atomic(readme, text)
     good(f"Updated the tables in {readme}")
 
