@@ -13,7 +13,7 @@ from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 from spacy.vocab import Vocab
 
-from benchmarks.levers import lever_table, markdown, mean_sd, summary
+from benchmarks.levers import lever_table, markdown, mean_sd, seeds_markdown, summary
 from bioner.errors import BionerError
 from bioner.training import TOK2VEC_WEIGHTS, train_pipeline
 from scripts.pretrain import main as pretrain_main
@@ -106,3 +106,5 @@ def test_summary_means_over_seeds_against_the_cnn_row(tmp_path):
     assert mean_sd([1.0]) == "1.00 (1 seed)"
     srsly.write_json(tmp_path / "bc5cdr.json", results)
     assert "| cnn_floret | 2 | 82.50 ± 0.71 | +2.00 |" in markdown(tmp_path)
+    assert "| bc5cdr | cnn_floret | 2 | **79.50 ± 0.71** | 82.50 ± 0.71 |" in seeds_markdown(tmp_path)
+    assert "| bc5cdr | cnn |" not in seeds_markdown(tmp_path)  # no test figure: not a final config
