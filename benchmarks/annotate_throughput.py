@@ -161,7 +161,7 @@ def benchmark(
     modes_done = results["modes"]
     if "1proc" in modes_done:
         single = modes_done["1proc"]
-        for mode in ("nproc2", "ray2"):
+        for mode in [m for m in modes_done if m != "1proc"]:
             if mode in modes_done:
                 modes_done[mode]["speedup_vs_1proc"] = round(modes_done[mode]["words_per_s"] / single["words_per_s"], 2)
         if "ray2" in modes_done and "nproc2" in modes_done:
@@ -182,6 +182,37 @@ def benchmark(
     (RESULTS / f"{label}.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "README.md").write_text(markdown())
     print(f"wrote {RESULTS / (label + '.json')} and README.md")
+
+
+def steady_rates(results: List[Dict]) -> List[str]:
+    """Fixed cost and steady rate of each mode, from two runs of the same
+    model, batch size and file count at two input sizes: the wall times
+    t = fixed + words / rate of both runs give both unknowns. The fixed
+    part is start-up (Python, pipeline load, Ray and its actors); the rate
+    is what a long run (PubMed) sees."""
+    groups: Dict[tuple, List[Dict]] = {}
+    for res in results:
+        groups.setdefault((res["model"], res["batch_size"], res["files"], res["machine"]), []).append(res)
+    lines = []
+    for (model, batch, files, _), runs in groups.items():
+        if len({r["docs"] for r in runs}) < 2:
+            continue
+        small, large = min(runs, key=lambda r: r["docs"]), max(runs, key=lambda r: r["docs"])
+        rows = []
+        for mode in large["modes"]:
+            if mode not in small["modes"]:
+                continue
+            a, b = small["modes"][mode], large["modes"][mode]
+            rate = (b["words"] - a["words"]) / (b["wall_s"] - a["wall_s"])
+            rows.append((b["mode"], a["wall_s"] - a["words"] / rate, rate))
+        single = next((rate for mode, _, rate in rows if mode == "1 process"), None)
+        lines += ["", f"## Steady rate: `{model}`, batch {batch}, {files} files ({small['label']} and {large['label']})",
+                  "", f"From the wall times of {small['docs']:,} and {large['docs']:,} abstracts "
+                  f"(wall = fixed + words / rate, solved for both).", "",
+                  "| mode | fixed cost (s) | steady words/s | vs 1 process |", "|---|---:|---:|---:|"]
+        lines += [f"| {mode} | {fixed:.1f} | {rate:,.0f} | {rate / single:.2f} |" if single else
+                  f"| {mode} | {fixed:.1f} | {rate:,.0f} | |" for mode, fixed, rate in rows]
+    return lines
 
 
 def markdown() -> str:
@@ -211,6 +242,7 @@ def markdown() -> str:
             lines += ["", "**ESTIMATE** (computed, not measured) for PubMed's baseline: " + est["assumptions"] + ".",
                       "", "| machines | cores each | hours |", "|---:|---:|---:|"]
             lines += [f"| {r['machines']} | {r['cores_each']} | {r['hours']:,} |" for r in est["rows"]]
+    lines += steady_rates(results)
     return "\n".join(lines) + "\n"
 
 
