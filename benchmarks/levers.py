@@ -21,6 +21,7 @@ made anew from every JSON there.
 """
 import contextlib
 import fcntl
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,7 +103,9 @@ def locked_results(results_path: Path):
 def run(cmd: List[str], log: Path) -> float:
     log.parent.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    with open(log, "w", encoding="utf8") as fh:
+    with open(log, "a", encoding="utf8") as fh:  # a re-run that only skips must not erase the training's log
+        fh.write(f"\n$ {' '.join(cmd)}  # {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+        fh.flush()
         done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         raise BionerError(f"{' '.join(cmd[2:4])} ... failed (exit {done.returncode}); see {log}")
@@ -133,6 +136,7 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
     seconds = run(cmd, LOGS / f"{tag}.log")
     record: Dict[str, Any] = {"settings": settings, "command": "python -m " + " ".join(cmd[2:]), "seconds": seconds}
     record.update(dev_curve(out / "training_log.jsonl"))
+    shutil.copy(out / "training_log.jsonl", LOGS / f"{tag}.jsonl")  # every evaluation, kept with the results
     if test:
         model = out / ("model-last" if train_dev else "model-best")
         metrics = layout.root / "metrics" / corpus / "levers" / f"{out.name}.json"
