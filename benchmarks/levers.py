@@ -21,6 +21,7 @@ made anew from every JSON there.
 """
 import contextlib
 import fcntl
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -134,7 +135,7 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
            "--seed", str(seed), "--overrides", overrides]
     tag = f"{corpus}_{lever.name}{'+train_dev' if train_dev else ''}_seed{seed}"
     seconds = run(cmd, LOGS / f"{tag}.log")
-    record: Dict[str, Any] = {"settings": settings, "command": "python -m " + " ".join(cmd[2:]), "seconds": seconds}
+    record: Dict[str, Any] = {"settings": settings, "command": "python -m " + shlex.join(cmd[2:]), "seconds": seconds}
     record.update(dev_curve(out / "training_log.jsonl"))
     shutil.copy(out / "training_log.jsonl", LOGS / f"{tag}.jsonl")  # every evaluation, kept with the results
     if test:
@@ -175,7 +176,8 @@ def summary(results: Dict[str, Any]) -> List[Dict[str, Any]]:
             else f"{statistics.mean(dev) - statistics.mean(base):+.2f}",
             "best_step": ", ".join(str(r["best_step"]) for r in recs), "test": mean_sd(test),
             "minutes": f"{statistics.mean(r['seconds'] for r in recs) / 60:.0f}",
-            "command": recs[0]["command"].replace(f"--seed {recs[0]['settings']['seed']}", "--seed <N>"),
+            "command": recs[0]["command"].replace(f"-seed{recs[0]['settings']['seed']} ", "-seed<N> ")
+                                         .replace(f"--seed {recs[0]['settings']['seed']}", "--seed <N>"),
         })
     return rows
 
