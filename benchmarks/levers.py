@@ -134,14 +134,15 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
            str(corpus_dir), "--gpu", "-1", "--max-steps", str(steps),
            "--seed", str(seed), "--overrides", overrides]
     tag = f"{corpus}_{lever.name}{'+train_dev' if train_dev else ''}_seed{seed}"
-    seconds = run(cmd, LOGS / f"{tag}.log")
-    record: Dict[str, Any] = {"settings": settings, "command": "python -m " + shlex.join(cmd[2:]), "seconds": seconds}
+    run(cmd, LOGS / f"{tag}.log")
+    stamp = out / "bioner_fingerprint.json"  # the training's own time, also when this run only skipped it
+    record: Dict[str, Any] = {"settings": settings, "command": "python -m " + shlex.join(cmd[2:]),
+                              "seconds": srsly.read_json(stamp)["train_seconds"]}
     record.update(dev_curve(out / "training_log.jsonl"))
     shutil.copy(out / "training_log.jsonl", LOGS / f"{tag}.jsonl")  # every evaluation, kept with the results
     if test:
         model = out / ("model-last" if train_dev else "model-best")
         metrics = layout.root / "metrics" / corpus / "levers" / f"{out.name}.json"
-        stamp = out / "bioner_fingerprint.json"
         if not metrics.exists() or metrics.stat().st_mtime < stamp.stat().st_mtime:
             run([sys.executable, "-m", "scripts.evaluate", str(model), str(layout.docbin(corpus, "test")),
                  str(metrics), "--gpu", "-1"], LOGS / f"{tag}_evaluate.log")
