@@ -37,7 +37,7 @@ from spacy.tokens import DocBin
 from bioner.corpora import Layout
 from bioner.errors import BionerError
 from bioner.io import atomic_path, write_json_atomic, write_text_atomic
-from bioner.training import dev_curve
+from bioner.training import FINGERPRINT, dev_curve
 
 RESULTS = Path("benchmarks") / "results" / "levers"
 LOGS = Path("benchmarks") / "results" / "logs" / "levers"
@@ -101,16 +101,14 @@ def locked_results(results_path: Path):
         write_text_atomic(results_path.parent / "README.md", markdown(results_path.parent))
 
 
-def run(cmd: List[str], log: Path) -> float:
+def run(cmd: List[str], log: Path) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
-    start = time.time()
     with open(log, "a", encoding="utf8") as fh:  # a re-run that only skips must not erase the training's log
         fh.write(f"\n$ {' '.join(cmd)}  # {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
         fh.flush()
         done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         raise BionerError(f"{' '.join(cmd[2:4])} ... failed (exit {done.returncode}); see {log}")
-    return round(time.time() - start, 1)
 
 
 def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: int, train_dev: bool,
@@ -135,7 +133,7 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
            "--seed", str(seed), "--overrides", overrides]
     tag = f"{corpus}_{lever.name}{'+train_dev' if train_dev else ''}_seed{seed}"
     run(cmd, LOGS / f"{tag}.log")
-    stamp = out / "bioner_fingerprint.json"  # the training's own time, also when this run only skipped it
+    stamp = out / FINGERPRINT  # the training's own time, also when this run only skipped it
     record: Dict[str, Any] = {"settings": settings, "command": "python -m " + shlex.join(cmd[2:]),
                               "seconds": srsly.read_json(stamp)["train_seconds"]}
     record.update(dev_curve(out / "training_log.jsonl"))
