@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from bioner.chunks import train_in_chunks
 from bioner.console import run_cli
 from bioner.corpora import PROJECT_FILE
 from bioner.training import choose_transformer, train_pipeline, transformer_table
@@ -29,11 +30,16 @@ def train(
         "", "--overrides", help="More config settings: 'training.dropout=0.2 training.batcher.size=800'"
     ),
     seed: Optional[int] = typer.Option(None, help="Random seed (system.seed; default: the config's)"),
+    chunk_steps: int = typer.Option(0, help="Train in saved chunks of this many steps; a re-run continues (0: one run)"),
     project_file: Path = typer.Option(Path(PROJECT_FILE), help="project.yml with vars.transformers"),
 ) -> None:
     """Train CONFIG_PATH into OUTPUT_DIR with spaCy's trainer."""
     choice = choose_transformer(transformer, transformer_table(project_file), transformer_lowercase.lower() in ("true", "1", "yes"))
-    train_pipeline(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency, overrides, seed)
+    if chunk_steps > 0:
+        train_in_chunks(config_path, output_dir, corpus_dir, chunk_steps, gpu, choice, max_steps, eval_frequency,
+                        overrides, seed)
+    else:
+        train_pipeline(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency, overrides, seed)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
