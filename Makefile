@@ -4,6 +4,7 @@
 # variables given on the command line (all optional):
 #   CORPUS=<key of vars.corpora>   MODELS="cnn bilstm scibert"   GPU=auto|<id>|-1
 #   TRANSFORMER=scibert|standin|<HF name or folder>   STEPS=<n>   SEED=<n>   TRAIN_OVERRIDES="a.b=1 ..."
+#   make test: TEST_WORKERS=<n> (default 2)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,6 +12,8 @@ WEASEL = PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/weasel
 MODELS ?= cnn bilstm scibert
 BENCH_CORPORA ?= jnlpba bc5cdr
 BENCH_MODELS ?= spacy_default cnn bilstm
+# make test: pytest workers (pytest-xdist; CI has 2 cores)
+TEST_WORKERS ?= 2
 VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
 	$(if $(TRANSFORMER),--vars.transformer $(TRANSFORMER)) $(if $(STEPS),--vars.max_steps $(STEPS)) $(if $(SEED),--vars.seed $(SEED)) \
 	$(if $(TRAIN_OVERRIDES),--vars.train_overrides="$(TRAIN_OVERRIDES)")
@@ -18,6 +21,8 @@ VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
 # make puts these in the environment of every recipe; check-settings reads
 # them there, so no value is pasted into a shell line before it is checked.
 export CORPUS MODELS GPU TRANSFORMER STEPS SEED TRAIN_OVERRIDES BENCH_CORPORA BENCH_MODELS
+# read by pytest-xdist's `-n auto` from the environment, never pasted into a shell line
+export PYTEST_XDIST_AUTO_NUM_WORKERS = $(TEST_WORKERS)
 
 .PHONY: all test install install-chromium clean benchmark check-settings
 
@@ -25,7 +30,9 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 9) and "Python >= 3.9 needed")'
-	$(PYTHON) -m venv $(VENV)
+	@# an existing venv is updated, never re-created: `python3 -m venv` over a venv made by
+	@# another Python rewrites its pyvenv.cfg and breaks every installed C extension
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
@@ -49,7 +56,7 @@ install-chromium:
 	@command -v chromium >/dev/null || (command -v apt-get >/dev/null && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) || true
 
 test: install install-chromium
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -n auto tests
 
 clean:
 	rm -rf corpus training metrics packages project.lock

@@ -1,6 +1,7 @@
 """bioner/settings.py and `make`: a setting that could run a command or is
 not one of the project's is refused with one line before weasel sees it."""
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -48,3 +49,24 @@ def test_make_refuses_a_bad_setting_before_weasel_runs(tmp_path):
     assert result.returncode != 0
     assert "TRAIN_OVERRIDES=" in result.stderr and "section.key=value" in result.stderr
     assert "weasel" not in result.stdout and not marker.exists()
+
+
+def test_make_install_updates_an_existing_venv_without_recreating_it(tmp_path):
+    """A changed requirements.txt reinstalls into .venv; re-creating it with
+    whatever `python3` is first on PATH would break a venv made by another Python."""
+    for name in ("Makefile", "requirements.txt", "constraints.txt"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    calls = tmp_path / "calls"
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    # the venv's python and the PYTHON make falls back to, both recording how they are called
+    for script, name in ((bin_dir / "python", "venv-python"), (tmp_path / "other-python", "other-python")):
+        script.write_text(f'#!/bin/sh\necho "{name} $*" >> {calls}\n')
+        script.chmod(0o755)
+    result = subprocess.run(["make", "install", f"PYTHON={tmp_path / 'other-python'}"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    seen = calls.read_text().splitlines()
+    assert not any(line.startswith("other-python -m venv") for line in seen), seen
+    assert any(line.startswith("venv-python -m pip install") for line in seen), seen
+    assert (tmp_path / ".venv" / ".installed").exists()

@@ -1,9 +1,10 @@
 """Tiny end-to-end runs through weasel, as a user runs them: fetch from a
-mirror, convert, train for a few steps, evaluate, package, install the wheel
-into a fresh venv and load it by name offline. The CNN and the transformer
-(with the MiniLM stand-in instead of SciBERT) on an IOB corpus, the CNN on a
+mirror, convert, train for a few steps, evaluate, package, and (CNN and
+transformer, with the MiniLM stand-in instead of SciBERT, on an IOB corpus)
+install the wheel into a fresh venv and load it by name offline; the CNN on a
 PubTator corpus and on a label subset, each added to project.yml alone, with
-no code change. Slow (minutes): marked `slow`, and CI runs them."""
+no code change, up to its wheel. Slow (minutes): marked `slow`, and CI runs
+them."""
 import os
 import subprocess
 import sys
@@ -89,13 +90,33 @@ def head_documents(path: Path, n: int) -> str:
     return "\n\n".join(path.read_text(encoding="utf8").split("\n\n")[:n]) + "\n\n"
 
 
-def weasel_all(project: Path, mirror: Path, *vars: str, corpus: str = "tiny") -> str:
+def weasel_all(project: Path, mirror: Path, *vars: str, corpus: str = "tiny", steps=("all",)) -> str:
+    """`weasel run` each of `steps` (workflows or commands) on `corpus`."""
     env = {**os.environ, "BIONER_MIRROR": str(mirror), "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "weasel", "run", "all", str(project), "--vars.corpus", corpus,
-           "--vars.gpu", "-1", "--vars.eval_frequency", "2", *vars]
-    result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
+    out = ""
+    for step in steps:
+        cmd = [sys.executable, "-m", "weasel", "run", step, str(project), "--vars.corpus", corpus,
+               "--vars.gpu", "-1", "--vars.eval_frequency", "2", *vars]
+        result = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        out += result.stdout
+    return out
+
+
+# Installing a wheel into a fresh venv (check-package) is the slowest part of a run: the CNN
+# and transformer tests do it; the others stop at the wheel and read its labels from inside it.
+UNTIL_THE_WHEEL = ("train-evaluate", "package")
+
+
+def wheel_labels(project: Path, corpus: str, model: str, package: str) -> list:
+    [wheel] = (project / "packages" / corpus / model).glob("*/dist/*.whl")
+    assert wheel.name.split("-")[0] == package
+    with zipfile.ZipFile(wheel) as zf:
+        [moves] = [n for n in zf.namelist() if n.endswith("/ner/moves")]
+        [meta] = [n for n in zf.namelist() if n.endswith(f"{package}/meta.json")]
+        labels = srsly.json_loads(zf.read(meta))["labels"]["ner"]
+        assert zf.read(moves)  # the trained component's state is inside
+    return labels
 
 
 def check_outputs(project: Path, model: str, package: str, corpus: str = "tiny", labels=("protein", "DNA")) -> dict:
@@ -142,8 +163,12 @@ def test_transformer_end_to_end_with_standin(tiny_project):
 def test_pubtator_corpus_end_to_end(tiny_project):
     """A PubTator corpus needs nothing but its project.yml entry."""
     project, mirror = tiny_project
-    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", corpus="tiny_pubtator")
-    check_outputs(project, "cnn", "en_bioner_cnn_tiny_pubtator", corpus="tiny_pubtator", labels=("Chemical", "Disease"))
+    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", corpus="tiny_pubtator",
+               steps=UNTIL_THE_WHEEL)
+    metrics = srsly.read_json(project / "metrics" / "tiny_pubtator" / "cnn.json")
+    assert 0.0 <= metrics["ents_f"] <= 1.0 and metrics["n_docs"] == 4
+    labels = wheel_labels(project, "tiny_pubtator", "cnn", "en_bioner_cnn_tiny_pubtator")
+    assert sorted(labels) == ["Chemical", "Disease"]
     stats = srsly.read_json(project / "corpus" / "tiny_pubtator" / "stats.json")
     assert stats["splits"]["train"]["documents"] == 12 and stats["splits"]["train"]["scheme"] == "PubTator"
     assert stats["grouping"] == "one Doc per PMID"
@@ -151,9 +176,9 @@ def test_pubtator_corpus_end_to_end(tiny_project):
 
 def test_label_subset_trains_and_packages(tiny_project):
     project, mirror = tiny_project
-    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", corpus="tiny_protein")
-    check = check_outputs(project, "cnn", "en_bioner_cnn_tiny_protein", corpus="tiny_protein", labels=("protein",))
-    assert check["labels"] == ["protein"]
+    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", corpus="tiny_protein",
+               steps=UNTIL_THE_WHEEL)
+    assert wheel_labels(project, "tiny_protein", "cnn", "en_bioner_cnn_tiny_protein") == ["protein"]
     stats = srsly.read_json(project / "corpus" / "tiny_protein" / "stats.json")
     assert stats["labels"] == ["protein"] and stats["splits"]["train"]["dropped_entities"] > 0
 
