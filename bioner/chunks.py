@@ -28,7 +28,7 @@ from spacy.util import load_config
 
 from .console import good, info
 from .errors import BionerError
-from .io import replace_path
+from .io import atomic_path, write_text_atomic
 from .training import (FINGERPRINT, TOK2VEC_WEIGHTS, TransformerChoice, build_overrides, dev_curve,
                        is_up_to_date, train_pipeline)
 from .models import traits_of_config
@@ -80,10 +80,7 @@ def write_chunk_config(config_path: Path, settings: Dict[str, Any], chunk_steps:
     header = f"# updates {first}-{first + chunk_steps} of {total} of a chunked training of {config_path}"
     if source is not None:
         header += f", continuing {source} (fingerprint {source_stamp})"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(header + "\n" + config.to_str(), encoding="utf8")
-    tmp.replace(path)
+    write_text_atomic(path, header + "\n" + config.to_str())
 
 
 def run_log(chunks: List[Path], chunk_steps: int) -> List[Dict[str, Any]]:
@@ -158,22 +155,17 @@ def assemble(output_dir: Path, chunks: List[Path], chunk_steps: int, record: Dic
     if output_dir.exists() and not (output_dir / FINGERPRINT).exists():
         raise BionerError(f"{output_dir}: exists and is not a training output of this project; refusing to replace it")
     best = max(chunks, key=lambda c: dev_curve(c / LOG)["dev_f"])
-    partial = output_dir.with_name(f".{output_dir.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with atomic_path(output_dir) as partial:  # the old output is replaced only by a complete new one
+        partial.mkdir()
         shutil.copytree(best / "model-best", partial / "model-best")
         shutil.copytree(chunks[-1] / "model-last", partial / "model-last")
         if (best / TOK2VEC_WEIGHTS).exists():
             shutil.copy(best / TOK2VEC_WEIGHTS, partial / TOK2VEC_WEIGHTS)
         srsly.write_jsonl(partial / LOG, run_log(chunks, chunk_steps))
         srsly.write_json(partial / FINGERPRINT, {
-            "fingerprint": stamp, **record, "gpu": stamps[-1]["gpu"], "train_seconds": round(sum(s["train_seconds"] for s in stamps), 1),
+            "fingerprint": stamp, **record, "gpu": stamps[-1]["gpu"],
+            "train_seconds": round(sum(s["train_seconds"] for s in stamps), 1),
             "chunks": [{"dir": str(c), "fingerprint": s["fingerprint"], "train_seconds": s["train_seconds"]}
                        for c, s in zip(chunks, stamps)],
             "chunk_steps": chunk_steps, "best_chunk": str(best)})
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    replace_path(partial, output_dir)
     good(f"Saved {output_dir}/model-best (chunk {best.name}, {len(chunks)} chunks)")
