@@ -24,8 +24,10 @@ def benchmark(
     layout = Layout(root)
     settings = srsly.read_yaml(layout.project_file)["vars"]
     corpora = corpora or settings.get("benchmark_corpora") or list(load_registry(layout.project_file))
-    models = models or sorted(p.stem for p in (layout.root / "configs").glob("*.cfg"))
-    rows = run_benchmark(layout, corpora, models, settings["benchmark_baseline"], output_dir,
+    # the baseline's row first: every ratio of the corpus is to it
+    baseline = settings["benchmark_baseline"]
+    models = models or sorted((p.stem for p in (layout.root / "configs").glob("*.cfg")), key=lambda m: (m != baseline, m))
+    rows = run_benchmark(layout, corpora, models, baseline, output_dir,
                          output_dir / HF_BASELINE, speed=speed, fresh=fresh)
     good(f"Wrote {output_dir}/results.md and results.json ({len(rows)} rows)")
 
