@@ -1,5 +1,6 @@
-"""Refresh README.md's corpus table (from corpus/<corpus>/stats.json) and
-results table (a copy of benchmarks/results/results.md), bioner.report.readme."""
+"""Refresh README.md's corpus table (from corpus/<corpus>/stats.json) and its
+copies of benchmarks/results/: results.md, levers/README.md and
+arch_speed/<corpus>.md; bioner.report.readme."""
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -24,6 +25,10 @@ def readme_tables(
     levers_md = benchmark_md.parent / "levers" / "README.md"
     if levers_md.exists():  # without its title: the README's section has one
         text = replace_between(text, "levers-table", levers_md.read_text(encoding="utf8").split("\n", 2)[2].strip())
+    arch_speed = sorted((benchmark_md.parent / "arch_speed").glob("*.md"))
+    if arch_speed:  # without their titles
+        text = replace_between(text, "arch-speed", "\n\n".join(
+            f"{path.stem}: " + path.read_text(encoding="utf8").split("\n", 2)[2].strip() for path in arch_speed))
     write_text_atomic(readme, text)
     good(f"Updated the tables in {readme}")
 
