@@ -8,8 +8,8 @@ Each variant is a lever (project.yml's vars.levers: a config plus settings)
 or a config name (configs/<name>.cfg as it is). Each pipeline is built from
 its config and initialised on the first train Docs (weights are random:
 speed does not depend on them, only on the layers' sizes), then all of them
-tag the test texts in turns (after an untimed warm-up), `--rounds` times, so a load on the machine
-that comes and goes falls on every variant alike. Reported: the median
+tag the test texts in turns (after an untimed warm-up), `--rounds` times,
+so a load on the machine that comes and goes falls on every variant alike. Reported: the median
 words/s (spaCy tokens) of each and its ratio to the first variant, in
 benchmarks/results/arch_speed/<corpus>.md and .json.
 """
@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import spacy
-import srsly
 from spacy.tokens import DocBin
 from spacy.training import Example
 from spacy.util import load_config, load_model_from_config

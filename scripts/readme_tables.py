@@ -12,6 +12,11 @@ from bioner.io import write_text_atomic
 from bioner.report.readme import corpus_table, replace_between
 
 
+def without_title(path: Path) -> str:
+    """A generated markdown table's text below its "# title" line: the README's section has one."""
+    return path.read_text(encoding="utf8").split("\n", 2)[2].strip()
+
+
 def readme_tables(
     readme: Path = typer.Option(Path("README.md")),
     corpus_dir: Path = typer.Option(Path("corpus")),
@@ -23,12 +28,11 @@ def readme_tables(
     if benchmark_md.exists():
         text = replace_between(text, "benchmark-table", benchmark_md.read_text(encoding="utf8").strip())
     levers_md = benchmark_md.parent / "levers" / "README.md"
-    if levers_md.exists():  # without its title: the README's section has one
-        text = replace_between(text, "levers-table", levers_md.read_text(encoding="utf8").split("\n", 2)[2].strip())
+    if levers_md.exists():
+        text = replace_between(text, "levers-table", without_title(levers_md))
     arch_speed = sorted((benchmark_md.parent / "arch_speed").glob("*.md"))
-    if arch_speed:  # without their titles
-        text = replace_between(text, "arch-speed", "\n\n".join(
-            f"{path.stem}: " + path.read_text(encoding="utf8").split("\n", 2)[2].strip() for path in arch_speed))
+    if arch_speed:
+        text = replace_between(text, "arch-speed", "\n\n".join(f"{path.stem}: {without_title(path)}" for path in arch_speed))
     write_text_atomic(readme, text)
     good(f"Updated the tables in {readme}")
 
