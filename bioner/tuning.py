@@ -3,7 +3,9 @@
 Each trial trains configs/<model>.cfg with one sampled setting of SPACE:
 `python -m scripts.train` in its own process, into
 training/<corpus>/tune/<model>/trial-<n>/ (its log in logs/trial-<n>.log),
-and its score is the best dev ents_f of its JSONL training log. The study
+and its score is the best dev ents_f of its JSONL training log. A new study's
+first trial is the config's own values (config_point), the yardstick of
+what the search gained at the same budget. The study
 lives in study.db (SQLite) beside the trials, so a stopped tune resumes:
 trials that finished count toward --trials, and one a stop cut short is
 marked failed ("interrupted") and does not count. No trial starts after
@@ -102,6 +104,27 @@ def sample_values(trial: optuna.Trial) -> Dict[str, Any]:
         if dim.when is None or values.get(dim.when[0]) == dim.when[1]:
             values[dim.name] = dim.sample(trial)
     return values
+
+
+def config_point(config: Dict[str, Any]) -> Dict[str, Any]:
+    """The config's own values as a point of SPACE: the study's first trial,
+    so the table shows what tuning gained over the config at the same
+    budget. Values the space does not hold are left to the sampler."""
+    model = config["components"]["tok2vec"]["model"]
+    size = config["training"]["batcher"]["size"]
+    learn_rate = config["training"]["optimizer"]["learn_rate"]
+    own = {"embed": "multihash", "attrs": " ".join(model["embed"]["attrs"]), "rows_scale": 1.0,
+           "width": model["encode"]["width"], "depth": model["encode"]["depth"],
+           "dropout": config["training"]["dropout"], "batch_size": size["stop"] if isinstance(size, dict) else size,
+           "learn_rate": learn_rate["initial_rate"] if isinstance(learn_rate, dict) else learn_rate}
+    point = {}
+    for dim in SPACE:
+        value = own.get(dim.name)
+        if value is None or isinstance(value, str) and "$" in value:  # unset, or a ${...} reference
+            continue
+        if value in dim.choices or (not dim.choices and dim.low <= value <= dim.high):
+            point[dim.name] = value
+    return point
 
 
 def check_tunable(config: Dict[str, Any], config_path: Path) -> None:
@@ -215,6 +238,7 @@ def open_study(layout: Layout, run: TuneRun, config: Dict[str, Any]) -> optuna.S
     old = study.user_attrs.get("key")
     if old is None:
         study.set_user_attr("key", key)
+        study.enqueue_trial(config_point(config), user_attrs={"config_as_is": True})
     elif old != key:
         diff = ", ".join(f"{k} {old.get(k)} -> {v}" for k, v in key.items() if old.get(k) != v)
         raise BionerError(f"{db}: its trials were made with other settings ({diff}); give the same ones, "
@@ -321,7 +345,8 @@ def trial_rows(study: optuna.Study) -> List[Dict[str, Any]]:
         rows.append({"trial": t.number, "state": t.state.name.lower(), "dev_f": t.value,
                      "best_step": attrs.get("best_step"), "seconds": attrs.get("seconds"),
                      "values": attrs.get("values", {}), "overrides": attrs.get("overrides"),
-                     "reason": attrs.get("reason"), "log": attrs.get("log")})
+                     "reason": attrs.get("reason"), "log": attrs.get("log"),
+                     "config_as_is": bool(attrs.get("config_as_is"))})
     return rows
 
 
@@ -336,12 +361,14 @@ def markdown(results: Dict[str, Any]) -> str:
     lines = [f"# Tuning {results['model']} on {results['corpus']}", "",
              f"Made by `weasel run tune` (bioner/tuning.py): each trial trains configs/{results['model']}.cfg "
              f"for {results['max_steps']} steps (seed {results['seed']}) with one setting drawn by optuna's TPE "
-             f"sampler; dev F1 is the best evaluation on the dev split (ents_f). Study: `{results['study']}`.", "",
+             f"sampler (the study's first: the config as is); dev F1 is the best evaluation on the dev split (ents_f). Study: `{results['study']}`.", "",
              "| trial | state | dev F1 | best step | seconds | " + " | ".join(names) + " | |",
              "|---:|---|---:|---:|---:|" + "---|" * len(names) + "---|"]
     for row in results["trials"]:
         dev = "" if row["dev_f"] is None else f"{row['dev_f']:.2f}"
-        mark = "**best**" if best and row["trial"] == best["trial"] else ""
+        marks = ["**best**" if best and row["trial"] == best["trial"] else "",
+                 "config as is" if row["config_as_is"] else ""]
+        mark = ", ".join(m for m in marks if m)
         cells = [row["best_step"], row["seconds"]] + [row["values"].get(n) for n in names]
         lines.append(f"| {row['trial']} | {row['state']} | {dev} | "
                      + " | ".join("" if c is None else str(c) for c in cells) + f" | {mark} |")
@@ -349,7 +376,8 @@ def markdown(results: Dict[str, Any]) -> str:
     if failed:
         lines += ["", "Failed trials:", ""] + [f"- {r['trial']}: {r['reason']}" for r in failed]
     if best:
-        lines += ["", f"Best: trial {best['trial']}, dev F1 {best['dev_f']:.2f} at step {best['best_step']}.", "",
+        lines += ["", f"Best: trial {best['trial']}, dev F1 {best['dev_f']:.2f} at step {best['best_step']}."
+                  + gain_text(results["trials"], best), "",
                   f"- as settings: `weasel run train . --vars.corpus {results['corpus']} --vars.model {results['model']} "
                   f"--vars.train_overrides '{best['overrides']}'`",
                   f"- as a config: `{best['config']}`: `weasel run all . --vars.corpus {results['corpus']} "
@@ -357,6 +385,15 @@ def markdown(results: Dict[str, Any]) -> str:
     lines += ["", "Search space (bioner/tuning.py, SPACE):", ""]
     lines += [f"- {d.name}: {d.setting}" for d in SPACE]
     return "\n".join(lines) + "\n"
+
+
+def gain_text(rows: Sequence[Dict[str, Any]], best: Dict[str, Any]) -> str:
+    """What the best trial gained over the config as is, at the same budget (one seed each)."""
+    own = next((r for r in rows if r["config_as_is"] and r["state"] == "complete"), None)
+    if own is None:
+        return ""
+    return (f" The config as is (trial {own['trial']}): {own['dev_f']:.2f}, so "
+            f"{best['dev_f'] - own['dev_f']:+.2f} dev F1 at the same budget and seed; seed noise is ~1.3.")
 
 
 def write_tuned_config(layout: Layout, run: TuneRun, best: Dict[str, Any], n_trials: int) -> Path:

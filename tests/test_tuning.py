@@ -66,6 +66,17 @@ def test_every_point_of_the_space_passes_the_key_check(model):
             assert len(settings["components.tok2vec.model.embed.rows"]) == len(values["attrs"].split())
 
 
+@pytest.mark.parametrize("model", TUNABLE)
+def test_the_first_point_is_the_config_as_is(model):
+    """Trial 0's settings change nothing: it is the yardstick of the search."""
+    config = config_of(model)
+    point = tuning.config_point(config)
+    assert set(point) == {d.name for d in SPACE if d.when in (None, ("embed", "multihash"))}
+    settings = settings_for(sample_values(optuna.trial.FixedTrial(point)), config)
+    tuned = load_config(PROJECT_DIR / "configs" / f"{model}.cfg", overrides=settings, interpolate=False)
+    assert tuned.to_str(interpolate=False) == config.to_str(interpolate=False)
+
+
 def test_the_space_tunes_no_config_without_a_tok2vec():
     with pytest.raises(BionerError, match="tuning needs a 'tok2vec' component"):
         tuning.check_tunable(config_of("scibert"), Path("configs/scibert.cfg"))
@@ -155,11 +166,13 @@ def test_failed_trials_are_recorded_and_the_study_resumes(project, monkeypatch):
     monkeypatch.setattr(tuning, "run_logged", fake_training(fail=(1,)))
     results = run_tune(project, 3)
     assert [r["state"] for r in results["trials"]] == ["complete", "fail", "complete"]
+    assert [r["config_as_is"] for r in results["trials"]] == [True, False, False]
+    assert results["trials"][0]["values"] == tuning.config_point(load_config(project / "configs" / "cnn.cfg"))
     assert results["trials"][1]["reason"] == "exit 1: ValueError: bad combination"
     best = max((r for r in results["trials"] if r["dev_f"] is not None), key=lambda r: r["dev_f"])
     assert results["best"]["trial"] == best["trial"]
     table = (project / "benchmarks/results/tune/toy_cnn.md").read_text(encoding="utf8")
-    assert "**best**" in table and "bad combination" in table
+    assert "**best**" in table and "bad combination" in table and "config as is |" in table
     assert srsly.read_json(project / "benchmarks/results/tune/toy_cnn.json")["best"]["overrides"] == best["overrides"]
     tuned = project / "configs" / "cnn_tuned_toy.cfg"
     config = load_config(tuned, interpolate=True)
@@ -171,6 +184,14 @@ def test_failed_trials_are_recorded_and_the_study_resumes(project, monkeypatch):
     assert results["trials"][3]["values"] != results["trials"][0]["values"]
     with pytest.raises(BionerError, match="other settings .*max_steps 4 -> 6"):
         run_tune(project, 5, steps=6)
+
+
+def test_the_gain_is_over_the_config_as_is():
+    rows = [{"trial": 0, "state": "complete", "dev_f": 80.0, "config_as_is": True},
+            {"trial": 1, "state": "complete", "dev_f": 81.25, "config_as_is": False}]
+    assert "(trial 0): 80.00, so +1.25 dev F1" in tuning.gain_text(rows, rows[1])
+    rows[0]["state"] = "fail"
+    assert tuning.gain_text(rows, rows[1]) == ""
 
 
 def test_an_interrupted_trial_does_not_count(project, monkeypatch):
