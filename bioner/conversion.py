@@ -7,6 +7,11 @@ The corpus entry's `format` picks the reader (bioner/formats/), its `labels`
 (if any) keep only those entity types (the others become O). Every split is
 read and checked before anything is written, and the outputs replace the old
 ones all together (bioner.io.atomic_paths), stats.json last.
+
+A corpus trained on for transfer (not one of the `held_out` corpora we
+evaluate on) loses every train and dev sentence that occurs in the dev or
+test split of those (bioner.text.HeldOut: whole, or any 8-token run), so
+nothing trained on it has seen what the evaluation scores.
 """
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -19,6 +24,7 @@ from .corpora import SPLITS, Corpus, Layout
 from .errors import BionerError
 from .formats import ReadOptions, get_format
 from .io import atomic_paths
+from .text import HeldOut, drop_held_out, held_out_index
 
 
 def entity_counts(docs: Sequence[Doc]) -> Dict[str, int]:
@@ -95,14 +101,30 @@ def apply_label_subset(corpus: Corpus, docs: Dict[str, List[Doc]], stats: Dict[s
         stats[split].update(entities=sum(entities.values()), entities_per_type=entities, dropped_entities=dropped)
 
 
+def remove_held_out(all_docs: Dict[str, List[Doc]], stats: Dict[str, Dict[str, Any]], held: HeldOut,
+                    keys: Sequence[str]) -> None:
+    for split in ("train", "dev"):
+        all_docs[split], dropped = drop_held_out(all_docs[split], held)
+        docs = all_docs[split]
+        entities = entity_counts(docs)
+        stats[split].update(documents=len(docs), sentences=sum(1 for d in docs for _ in d.sents),
+                            tokens=sum(len(d) for d in docs), entities=sum(entities.values()),
+                            entities_per_type=entities, held_out_sentences=dropped)
+        if dropped:
+            info(f"{split}: {dropped} sentences dropped that occur in the dev/test splits of {', '.join(keys)}")
+
+
 def grouping_note(corpus: Corpus, train_stats: Dict[str, Any]) -> str:
     if train_stats["doc_markers"]:
         return f"one Doc per {get_format(corpus.format).document_unit}"
     return f"no document markers: {corpus.sentences_per_doc} consecutive sentences per Doc"
 
 
-def convert_corpus(corpus: Corpus, layout: Layout, strict: bool = False) -> Dict[str, Any]:
-    """Convert every split of `corpus`; return what stats.json holds."""
+def convert_corpus(corpus: Corpus, layout: Layout, strict: bool = False,
+                   held_out: Sequence[Corpus] = ()) -> Dict[str, Any]:
+    """Convert every split of `corpus`; return what stats.json holds. Unless
+    `corpus` is one of `held_out`, its train and dev splits lose the
+    sentences of the held_out corpora's dev and test splits."""
     fmt = get_format(corpus.format)
     options = ReadOptions(sentences_per_doc=corpus.sentences_per_doc, strict=strict, lang=corpus.lang)
     all_docs, stats, paths = {}, {}, {}
@@ -111,6 +133,8 @@ def convert_corpus(corpus: Corpus, layout: Layout, strict: bool = False) -> Dict
         all_docs[split], stats[split] = convert_file(path, corpus.format, options)
     if corpus.labels:
         apply_label_subset(corpus, all_docs, stats)
+    if held_out and corpus.key not in {c.key for c in held_out}:
+        remove_held_out(all_docs, stats, held_out_index(held_out, layout), [c.key for c in held_out])
     for split in SPLITS:
         s = stats[split]
         info(

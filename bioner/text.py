@@ -81,6 +81,32 @@ def held_out_splits(related: Sequence[Corpus], evaluated: Sequence[Corpus]) -> L
     return [(c, s) for c in evaluated for s in ("dev", "test")] + [(c, "test") for c in related]
 
 
+def held_out_index(evaluated: Sequence[Corpus], layout: Layout) -> HeldOut:
+    """The dev and test sentences of the evaluated corpora."""
+    held = HeldOut()
+    for corpus in evaluated:
+        for split in ("dev", "test"):
+            for words in split_sentences(corpus, layout, split):
+                held.add(f"{corpus.key}/{split}", words)
+    return held
+
+
+def drop_held_out(docs: Sequence[Doc], held: HeldOut) -> Tuple[List[Doc], int]:
+    """`docs` without their held-out sentences (a Doc left empty goes), and
+    how many sentences were dropped. What is kept keeps its entities."""
+    kept_docs: List[Doc] = []
+    dropped = 0
+    for doc in docs:
+        sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]  # no starts: one sentence
+        keep = [s for s in sents if not held.contains([t.text for t in s if not t.is_space])]
+        dropped += len(sents) - len(keep)
+        if len(keep) == len(sents):
+            kept_docs.append(doc)
+        elif keep:
+            kept_docs.append(Doc.from_docs([s.as_doc() for s in keep]))
+    return kept_docs, dropped
+
+
 def build_text(related: Sequence[Corpus], evaluated: Sequence[Corpus], layout: Layout) -> Dict:
     """Write layout.text_file (one sentence a line, tokens joined by
     spaces: floret's input), layout.text_docbin and layout.text_report

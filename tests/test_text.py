@@ -123,3 +123,93 @@ def test_real_text_has_no_dev_or_test_sentence_of_the_evaluated_corpora(tmp_path
                     (key, split, " ".join(sentence))
                 checked += 1
     assert checked > 14_000  # 14,973 dev + test sentences
+
+
+# --- a related corpus trained from (transfer) is converted without them ------
+
+
+def sentences_of(path: Path):
+    return [s.text for d in DocBin().from_disk(path).get_docs(Vocab()) for s in d.sents]
+
+
+def test_a_related_corpus_is_converted_without_held_out_sentences(project, capsys):
+    from scripts.convert import main as convert
+
+    rc, out, err = run_main(capsys, convert, ["rel", "--related", "rel other", "--held-out", "ev",
+                                              "--root", str(project)])
+    assert rc == 0, err
+    layout = Layout(project)
+    assert sentences_of(layout.docbin("rel", "train")) == ["Rel train sentence kept .",
+                                                           "Shared sentence in two corpora ."]
+    assert sentences_of(layout.docbin("rel", "dev")) == ["Rel dev sentence kept .", "Rel test sentence ."]
+    assert sentences_of(layout.docbin("rel", "test")) == ["Rel test sentence ."]  # not trained on
+    stats = __import__("srsly").read_json(project / "corpus" / "rel" / "stats.json")["splits"]
+    assert (stats["train"]["held_out_sentences"], stats["train"]["sentences"]) == (4, 2)
+    assert "4 sentences dropped that occur in the dev/test splits of ev" in out
+    # an evaluated corpus is converted as it is
+    rc, _, err = run_main(capsys, convert, ["ev", "--related", "rel", "--held-out", "ev", "--root", str(project)])
+    assert rc == 0 and "held_out_sentences" not in __import__("srsly").read_json(
+        project / "corpus" / "ev" / "stats.json")["splits"]["train"]
+
+
+def test_a_related_corpus_needs_the_held_out_corpora(project, capsys):
+    from scripts.convert import main as convert
+
+    rc, _, err = run_main(capsys, convert, ["rel", "--related", "rel", "--root", str(project)])
+    assert rc == 1 and "give the evaluated corpora to clean it of (--held-out)" in err
+    (project / "assets" / "ev" / "dev.tsv").unlink()
+    rc, _, err = run_main(capsys, convert, ["rel", "--related", "rel", "--held-out", "ev", "--root", str(project)])
+    assert rc == 1 and "assets/ev/dev.tsv: not found" in err
+    assert not (project / "corpus" / "rel").exists()  # nothing written
+
+
+def test_dropping_sentences_keeps_the_others_and_their_entities():
+    from spacy.tokens import Doc, Span
+
+    from bioner.text import HeldOut, drop_held_out
+
+    vocab = Vocab()
+    words = "IL-2 binds here . Held out sentence . CD4 cells bind ."
+    doc = Doc(vocab, words=words.split(), sent_starts=[True, False, False, False, True, False, False, False,
+                                                        True, False, False, False])
+    doc.ents = [Span(doc, 0, 1, "protein"), Span(doc, 8, 10, "cell_type")]
+    gone = Doc(vocab, words="Held out sentence .".split())
+    held = HeldOut()
+    held.add("ev/test", "Held out sentence .".split())
+    docs, dropped = drop_held_out([doc, gone], held)
+    assert dropped == 2 and len(docs) == 1
+    assert [s.text for s in docs[0].sents] == ["IL-2 binds here .", "CD4 cells bind ."]
+    assert [(e.text, e.label_) for e in docs[0].ents] == [("IL-2", "protein"), ("CD4 cells", "cell_type")]
+
+
+@pytest.mark.slow
+def test_real_transfer_corpus_has_no_dev_or_test_sentence_of_the_evaluated_corpora(tmp_path, capsys):
+    """BioNLP09 shares sentences with JNLPBA's test split (the mirror's
+    README): converted as the convert step does it, its train and dev
+    DocBins hold none of JNLPBA's or BC5CDR's dev/test sentences."""
+    if not (MIRROR / "BioNLP09-IOB").is_dir():
+        pytest.skip(f"no corpus mirror at {MIRROR}")
+    from scripts.convert import main as convert
+
+    project_file = Path(__file__).resolve().parent.parent / "project.yml"
+    settings = __import__("srsly").read_yaml(project_file)["vars"]
+    evaluated = settings["evaluated_corpora"].split()
+    (tmp_path / "project.yml").write_bytes(project_file.read_bytes())
+    layout = Layout(tmp_path)
+    registry = load_registry(layout.project_file)
+    for key in ["bionlp09"] + evaluated:
+        fetch_corpus(registry[key], layout, str(MIRROR))
+    rc, _, err = run_main(capsys, convert, ["bionlp09", "--related", settings["text_corpora"], "--held-out",
+                                            " ".join(evaluated), "--root", str(tmp_path)])
+    assert rc == 0, err
+    kept = [s.split() for split in ("train", "dev") for s in sentences_of(layout.docbin("bionlp09", split))]
+    keys = {"".join(s).lower() for s in kept}
+    runs = {tuple(w.lower() for w in s[i : i + 8]) for s in kept for i in range(len(s) - 7)}
+    for key in evaluated:
+        for split in ("dev", "test"):
+            for sentence in raw_sentences(layout.asset(key, split, ".tsv")):
+                lowered = [w.lower() for w in sentence]
+                assert "".join(lowered) not in keys, (key, split, " ".join(sentence))
+                assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7))
+    stats = __import__("srsly").read_json(layout.corpus("bionlp09") / "stats.json")["splits"]
+    assert stats["train"]["held_out_sentences"] + stats["dev"]["held_out_sentences"] > 0
