@@ -125,7 +125,7 @@ def test_transformer_budget_applies_to_transformer_configs_only(tmp_path):
     renamed.write_text((PROJECT_DIR / "configs" / "scibert.cfg").read_text())
     scibert = train_module.build_overrides(renamed, tmp_path, tmp_path / "log", standin, 0, 0, "training.dropout=0.2")
     assert scibert["components.transformer.model.name"] == standin.name
-    assert scibert["training.max_steps"] == 450 and scibert["training.batcher.size"] == 800
+    assert scibert["training.max_steps"] == 2000 and scibert["training.batcher.size"] == 800
     assert scibert["training.optimizer.learn_rate.initial_rate"] == 1e-4 and scibert["training.dropout"] == 0.2
     cnn = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", standin, 0, 0)
     assert not any("transformer" in k or k.startswith("training.") for k in cnn)
