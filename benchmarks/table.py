@@ -11,10 +11,17 @@ Hugging Face fine-tune (benchmarks/hf_baseline.py), when it was run.
 Writes benchmarks/results/results.json and results.md. A row of the
 previous results.json whose model is not on disk now (trained in an earlier
 session or on another machine) is kept as it was measured, so the table can
-grow one training at a time; `--fresh` drops such rows.
+grow one training at a time; `--fresh` drops such rows, `--no-measure`
+keeps every row as it was and only rebuilds the tables.
+
+A model trained again with other seeds (training/<corpus>/<model>-seed<N>/,
+evaluated into metrics/<corpus>/<model>-seed<N>.json) gets a row of test F1
+over its seeds, mean ± sd, when its settings are those of the benchmark's run.
 """
 import os
 import platform
+import re
+import statistics
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -136,6 +143,46 @@ def previous_rows(path: Path) -> Dict[Tuple[str, str], Dict[str, Any]]:
     }
 
 
+def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dict[str, Any]]:
+    """Test F1 over seeds of each benchmark model that has seed runs: its own
+    run (metrics/<corpus>/<model>.json) and every <model>-seed<N>.json whose
+    training had the same settings (trained_with), else that run is skipped."""
+    rows = []
+    for corpus in corpora:
+        for model in models:
+            base = layout.metrics(corpus, model)
+            pattern = re.compile(re.escape(model) + r"-seed(\d+)\.json")
+            seeds = sorted((int(m.group(1)), p) for p in base.parent.glob(f"{model}-seed*.json")
+                           if (m := pattern.fullmatch(p.name)))
+            if not base.exists() or not seeds:
+                continue
+            settings = trained_with_of(layout.training(corpus, model))
+            runs = [base] + [p for n, p in seeds if trained_with_of(layout.training(corpus, f"{model}-seed{n}")) == settings]
+            scores = [100 * srsly.read_json(p)["ents_f"] for p in runs]
+            if len(scores) > 1:
+                rows.append({"corpus": corpus, "model": model, "trained_with": settings, "seeds": len(scores),
+                             "test_f": f"{statistics.mean(scores):.2f} ± {statistics.stdev(scores):.2f}",
+                             "runs": ", ".join(f"{s:.2f}" for s in scores)})
+    return rows
+
+
+def trained_with_of(training_dir: Path) -> Optional[str]:
+    stamp = training_dir / "bioner_fingerprint.json"
+    return trained_with(srsly.read_json(stamp)) if stamp.exists() else None
+
+
+def seeds_table(rows: List[Dict[str, Any]]) -> str:
+    if not rows:
+        return ""
+    lines = ["", "Benchmark models over seeds (the run above, and `python -m scripts.train <config> "
+             "training/<corpus>/<model>-seed<N> ... --seed <N>` with its settings, then `python -m scripts.evaluate`; "
+             "commands in the README's Results):", "",
+             "| corpus | model | trained with | seeds | test F1 mean ± sd | each run |", "|---|---|---|---:|---:|---|"]
+    lines += [f"| {r['corpus']} | {r['model']} | {r['trained_with']} | {r['seeds']} | **{r['test_f']}** | {r['runs']} |"
+              for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def add_ratios(rows: List[Dict[str, Any]], baseline: str) -> None:
     """F1 and speed of each model relative to the baseline model; a
     transformer pipeline's also relative to the plain HF fine-tune."""
@@ -189,17 +236,18 @@ def markdown(rows: List[Dict[str, Any]], machine: str, baseline: str) -> str:
     return "\n".join(lines + [""] + notes) + "\n"
 
 
-def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baseline: str,
-                  output_dir: Path, hf_dir: Path, speed: bool = True, fresh: bool = False) -> List[Dict[str, Any]]:
+def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baseline: str, output_dir: Path,
+                  hf_dir: Path, speed: bool = True, fresh: bool = False, measure: bool = True) -> List[Dict[str, Any]]:
     """Collect accuracy, training time and speed of every trained model and
     write results.json and results.md into `output_dir`."""
     previous = {} if fresh else previous_rows(output_dir / "results.json")
     rows = []
     for corpus in corpora:
         for model in models:
-            row = collect(corpus, model, layout, speed)
+            row = collect(corpus, model, layout, speed) if measure else None
             if row is None and (corpus, model) in previous:
-                info(f"{corpus}/{model}: not on disk, keeping the row of the previous results.json")
+                info(f"{corpus}/{model}: {'not on disk' if measure else 'not measured'}, keeping the row of the "
+                     f"previous results.json")
                 row = previous[corpus, model]
             if row is None:
                 warn(f"{corpus}/{model}: not trained and evaluated yet, left out")
@@ -210,8 +258,10 @@ def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baselin
             rows.append(hf_row)
     add_ratios(rows, baseline)
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
-    write_json_atomic(output_dir / "results.json", {"machine": machine, "rows": rows})
+    seeds = seed_rows(layout, corpora, models)
+    write_json_atomic(output_dir / "results.json", {"machine": machine, "rows": rows, "seed_rows": seeds})
     from .levers import seeds_markdown  # the 3-seed rows of the final configs
 
-    write_text_atomic(output_dir / "results.md", markdown(rows, machine, baseline) + seeds_markdown(output_dir / "levers"))
+    write_text_atomic(output_dir / "results.md", markdown(rows, machine, baseline) + seeds_table(seeds)
+                      + seeds_markdown(output_dir / "levers"))
     return rows

@@ -19,6 +19,8 @@ def benchmark(
     output_dir: Path = typer.Option(RESULTS_DIR, help="Where results.json/.md go"),
     speed: bool = typer.Option(True, help="Measure inference speed (slow for transformers on CPU)"),
     fresh: bool = typer.Option(False, help="Drop rows of the previous results.json not measured now"),
+    measure: bool = typer.Option(True, help="Measure the models on disk; --no-measure keeps every row of the "
+                                 "previous results.json and only rebuilds the tables (and the rows over seeds)"),
 ) -> None:
     """Collect accuracy, training time and speed of every trained model."""
     layout = Layout(root)
@@ -28,7 +30,7 @@ def benchmark(
     baseline = settings["benchmark_baseline"]
     models = models or sorted((p.stem for p in (layout.root / "configs").glob("*.cfg")), key=lambda m: (m != baseline, m))
     rows = run_benchmark(layout, corpora, models, baseline, output_dir,
-                         output_dir / HF_BASELINE, speed=speed, fresh=fresh)
+                         output_dir / HF_BASELINE, speed=speed, fresh=fresh, measure=measure)
     good(f"Wrote {output_dir}/results.md and results.json ({len(rows)} rows)")
 
 

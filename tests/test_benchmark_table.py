@@ -77,3 +77,33 @@ def test_benchmark_keeps_rows_of_models_no_longer_on_disk(tmp_path):
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=True, **dirs)
     rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default"}
+
+
+def test_seed_runs_of_a_benchmark_model_give_a_row_over_seeds(tmp_path):
+    """metrics/<corpus>/<model>-seed<N>.json join the model's own run when
+    trained with its settings; other files and other settings do not."""
+    (tmp_path / "metrics" / "bc5cdr").mkdir(parents=True)
+    write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.80, 10000)
+    write_metrics(tmp_path, "bc5cdr", "cnn", 0.80, 8000)
+    stamp = {"train_seconds": 600.0, "gpu": -1, "overrides": {"training.max_steps": 1200}}
+    for name, f, steps in (("cnn", 0.80, 1200), ("cnn-seed1", 0.82, 1200), ("cnn-seed2", 0.84, 1200),
+                           ("cnn-seed3", 0.99, 600)):
+        (tmp_path / "training" / "bc5cdr" / name).mkdir(parents=True, exist_ok=True)
+        srsly.write_json(tmp_path / "training" / "bc5cdr" / name / "bioner_fingerprint.json",
+                         {**stamp, "overrides": {"training.max_steps": steps}})
+        if name != "cnn":  # its own run: write_metrics above
+            srsly.write_json(tmp_path / "metrics" / "bc5cdr" / f"{name}.json", {"ents_f": f})
+    srsly.write_json(tmp_path / "metrics" / "bc5cdr" / "cnn-seed1.package-check.json", {"ents_f": 0.0})
+    dirs = dict(root=tmp_path, output_dir=tmp_path / "out", hf_dir=tmp_path / "hf", speed=False, fresh=True)
+    benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], **dirs)
+    seeds = srsly.read_json(tmp_path / "out" / "results.json")["seed_rows"]
+    assert seeds == [{"corpus": "bc5cdr", "model": "cnn", "trained_with": "1200 steps", "seeds": 3,
+                      "test_f": "82.00 ± 2.00", "runs": "80.00, 82.00, 84.00"}]
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "| bc5cdr | cnn | 1200 steps | 3 | **82.00 ± 2.00** | 80.00, 82.00, 84.00 |" in md
+    # --no-measure: the rows as they were, the tables rebuilt
+    before = srsly.read_json(tmp_path / "out" / "results.json")["rows"]
+    write_metrics(tmp_path, "bc5cdr", "cnn", 0.50, 8000)
+    run_benchmark(Layout(tmp_path), ["bc5cdr"], ["spacy_default", "cnn"], "spacy_default", tmp_path / "out",
+                  tmp_path / "hf", speed=False, measure=False)
+    assert srsly.read_json(tmp_path / "out" / "results.json")["rows"] == before
