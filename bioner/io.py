@@ -4,7 +4,9 @@ complete output, or none: never a half-written file or a mix of old and new.
 import contextlib
 import os
 import shutil
+import signal
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, Sequence
@@ -12,6 +14,26 @@ from typing import Any, Dict, Iterator, Sequence
 import srsly
 
 from .errors import BionerError
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM that arrive in the block are delivered after it:
+    a swap of outputs is then either not begun or complete, with nothing
+    left aside (a kill in its middle used to leave `.<name>.<id>.old`)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # handlers can only be set from the main thread
+        return
+    caught = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def replace_path(new: Path, path: Path) -> None:
@@ -22,13 +44,14 @@ def replace_path(new: Path, path: Path) -> None:
         os.replace(new, path)
         return
     aside = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.old")
-    os.replace(path, aside)
-    try:
-        os.replace(new, path)
-    except BaseException:
-        os.replace(aside, path)  # put the previous output back
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
+    with signals_deferred():
+        os.replace(path, aside)
+        try:
+            os.replace(new, path)
+        except BaseException:
+            os.replace(aside, path)  # put the previous output back
+            raise
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 @contextlib.contextmanager
