@@ -21,7 +21,6 @@ over its seeds, mean ± sd, when its settings are those of the benchmark's run.
 import os
 import platform
 import re
-import statistics
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -147,6 +146,8 @@ def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dic
     """Test F1 over seeds of each benchmark model that has seed runs: its own
     run (metrics/<corpus>/<model>.json) and every <model>-seed<N>.json whose
     training had the same settings (trained_with), else that run is skipped."""
+    from .levers import mean_sd  # as the levers' rows over seeds
+
     rows = []
     for corpus in corpora:
         for model in models:
@@ -161,7 +162,7 @@ def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dic
             scores = [100 * srsly.read_json(p)["ents_f"] for p in runs]
             if len(scores) > 1:
                 rows.append({"corpus": corpus, "model": model, "trained_with": settings, "seeds": len(scores),
-                             "test_f": f"{statistics.mean(scores):.2f} ± {statistics.stdev(scores):.2f}",
+                             "test_f": mean_sd(scores),
                              "runs": ", ".join(f"{s:.2f}" for s in scores)})
     return rows
 

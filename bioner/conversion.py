@@ -24,7 +24,7 @@ from .corpora import SPLITS, Corpus, Layout
 from .errors import BionerError
 from .formats import ReadOptions, get_format
 from .io import atomic_paths
-from .text import HeldOut, drop_held_out, held_out_index
+from .text import HeldOut, drop_held_out, held_out_index, held_out_splits
 
 
 def entity_counts(docs: Sequence[Doc]) -> Dict[str, int]:
@@ -46,6 +46,12 @@ def keep_labels(docs: Sequence[Doc], labels: Sequence[str]) -> int:
     return dropped
 
 
+def doc_counts(docs: Sequence[Doc]) -> Dict[str, Any]:
+    entities = entity_counts(docs)
+    return {"documents": len(docs), "sentences": sum(len(list(doc.sents)) for doc in docs),
+            "tokens": sum(len(doc) for doc in docs), "entities": sum(entities.values()), "entities_per_type": entities}
+
+
 def convert_file(
     path: Path, fmt: str = "iob", options: Optional[ReadOptions] = None
 ) -> Tuple[List[Doc], Dict[str, Any]]:
@@ -55,17 +61,12 @@ def convert_file(
     for message in split.warnings:
         warn(message)
     docs = split.docs
-    entities = entity_counts(docs)
     stats = {
-        "documents": len(docs),
+        **doc_counts(docs),
         "doc_markers": split.stats["doc_markers"],
-        "sentences": sum(len(list(doc.sents)) for doc in docs),
-        "tokens": sum(len(doc) for doc in docs),
-        "entities": sum(entities.values()),
-        "entities_per_type": entities,
         **{k: v for k, v in split.stats.items() if k != "doc_markers"},
     }
-    if not entities:
+    if not stats["entities"]:
         warn(f"{path}: no entities at all. Is the tag column right?")
     return docs, stats
 
@@ -105,11 +106,7 @@ def remove_held_out(all_docs: Dict[str, List[Doc]], stats: Dict[str, Dict[str, A
                     keys: Sequence[str]) -> None:
     for split in ("train", "dev"):
         all_docs[split], dropped = drop_held_out(all_docs[split], held)
-        docs = all_docs[split]
-        entities = entity_counts(docs)
-        stats[split].update(documents=len(docs), sentences=sum(1 for d in docs for _ in d.sents),
-                            tokens=sum(len(d) for d in docs), entities=sum(entities.values()),
-                            entities_per_type=entities, held_out_sentences=dropped)
+        stats[split].update(doc_counts(all_docs[split]), held_out_sentences=dropped)
         if dropped:
             info(f"{split}: {dropped} sentences dropped that occur in the dev/test splits of {', '.join(keys)}")
 
@@ -134,7 +131,8 @@ def convert_corpus(corpus: Corpus, layout: Layout, strict: bool = False,
     if corpus.labels:
         apply_label_subset(corpus, all_docs, stats)
     if held_out and corpus.key not in {c.key for c in held_out}:
-        remove_held_out(all_docs, stats, held_out_index(held_out, layout), [c.key for c in held_out])
+        held = held_out_index(held_out_splits((), held_out), layout)  # their dev and test
+        remove_held_out(all_docs, stats, held, [c.key for c in held_out])
     for split in SPLITS:
         s = stats[split]
         info(

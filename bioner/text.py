@@ -81,13 +81,12 @@ def held_out_splits(related: Sequence[Corpus], evaluated: Sequence[Corpus]) -> L
     return [(c, s) for c in evaluated for s in ("dev", "test")] + [(c, "test") for c in related]
 
 
-def held_out_index(evaluated: Sequence[Corpus], layout: Layout) -> HeldOut:
-    """The dev and test sentences of the evaluated corpora."""
+def held_out_index(splits: Sequence[Tuple[Corpus, str]], layout: Layout) -> HeldOut:
+    """The sentences of `splits` (held_out_splits)."""
     held = HeldOut()
-    for corpus in evaluated:
-        for split in ("dev", "test"):
-            for words in split_sentences(corpus, layout, split):
-                held.add(f"{corpus.key}/{split}", words)
+    for corpus, split in splits:
+        for words in split_sentences(corpus, layout, split):
+            held.add(f"{corpus.key}/{split}", words)
     return held
 
 
@@ -113,10 +112,7 @@ def build_text(related: Sequence[Corpus], evaluated: Sequence[Corpus], layout: L
     (what was kept and dropped, per source), all or nothing. Returns the report."""
     if not evaluated:
         raise BionerError("no evaluated corpus given: the text must be checked against at least one test split")
-    held = HeldOut()
-    for corpus, split in held_out_splits(related, evaluated):
-        for words in split_sentences(corpus, layout, split):
-            held.add(f"{corpus.key}/{split}", words)
+    held = held_out_index(held_out_splits(related, evaluated), layout)
     seen: set = set()
     counts: Dict[str, Counter] = {}
     kept: List[List[str]] = []

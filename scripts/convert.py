@@ -39,8 +39,9 @@ def convert(
     """
     layout = Layout(root)
     entry = get_corpus(corpus, layout.project_file)
-    held = [get_corpus(key, layout.project_file) for key in held_out.split()] if corpus in related.split() else []
-    if corpus in related.split() and not held:
+    is_related = corpus in related.split()
+    held = [get_corpus(key, layout.project_file) for key in held_out.split()] if is_related else []
+    if is_related and not held:
         raise BionerError(f"{corpus} is a related corpus: give the evaluated corpora to clean it of (--held-out)")
     convert_corpus(entry, layout, strict=strict, held_out=held)
     good(f"Wrote {layout.corpus(corpus)}/{{{','.join(SPLITS)}}}.spacy and stats.json")
