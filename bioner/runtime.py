@@ -89,7 +89,7 @@ SLIM_DOCS = "bioner_slim_docs"
 
 
 def slim_docs(doc: Doc) -> Doc:
-    """Drop what only the pipeline itself needed: the tok2vec tensor (128
+    """Drop what only the pipeline itself needed: the tok2vec tensor (96
     floats a token for the CNN) and a transformer's output. A worker of
     `nlp.pipe(n_process>1)` sends every Doc back as bytes, and these are most
     of them; entities, tokens and sentences are kept."""

@@ -70,8 +70,8 @@ class Dimension:
 
 
 # The search space, in one place: around configs/cnn.cfg's values (MultiHashEmbed
-# of NORM PREFIX SUFFIX SHAPE with rows [20000, 2000, 5000, 1000], width 128,
-# depth 4, dropout 0.1, batches compounding from 100 to 1000 words, Adam at
+# of NORM PREFIX SUFFIX SHAPE with rows [20000, 2000, 5000, 1000], width 96,
+# depth 3, dropout 0.1, batches compounding from 100 to 1000 words, Adam at
 # 0.001). It lives here rather than in project.yml because every dimension
 # needs code to become consistent settings (rows follow attrs, CharacterEmbed
 # replaces the whole embed block); tests/test_tuning.py checks every choice
