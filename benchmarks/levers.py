@@ -17,7 +17,9 @@ evaluates a model on test only once. `--train-dev` trains on train+dev for a
 fixed number of steps: the median best step of the lever's train-only runs
 (dev is then part of training: its score is not a measure, model-last is
 the model). The markdown tables (benchmarks/results/levers/README.md) are
-made anew from every JSON there.
+made anew from every JSON there. Each run records the git blob id of its
+config file, so a row whose config has changed since is marked as such
+(its command no longer reproduces it as it stands).
 """
 import contextlib
 import fcntl
@@ -34,6 +36,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import srsly
 from spacy.tokens import DocBin
 
+from bioner.assets import git_blob_id
 from bioner.corpora import Layout
 from bioner.errors import BionerError
 from bioner.io import atomic_path, write_json_atomic, write_text_atomic
@@ -135,6 +138,7 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
     run(cmd, LOGS / f"{tag}.log")
     stamp = out / FINGERPRINT  # the training's own time, also when this run only skipped it
     record: Dict[str, Any] = {"settings": settings, "command": "python -m " + shlex.join(cmd[2:]),
+                              "config_blob": git_blob_id(layout.config(lever.model)),
                               "seconds": srsly.read_json(stamp)["train_seconds"]}
     record.update(dev_curve(out / "training_log.jsonl"))
     shutil.copy(out / "training_log.jsonl", LOGS / f"{tag}.jsonl")  # every evaluation, kept with the results
@@ -158,8 +162,10 @@ def mean_sd(values: List[float]) -> str:
     return f"{statistics.mean(values):.2f} ± {statistics.stdev(values):.2f}"
 
 
-def summary(results: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """One row per lever (and per train+dev variant): means over seeds."""
+def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dict[str, Any]]:
+    """One row per lever (and per train+dev variant): means over seeds.
+    `configs`: the folder of the configs as they are now; a row's "earlier"
+    is the blob id its runs' config had when it differs from that (else "")."""
     groups: Dict[str, List[Dict[str, Any]]] = {}
     for key, rec in results["runs"].items():
         groups.setdefault(key.split("/")[0], []).append(rec)
@@ -177,11 +183,43 @@ def summary(results: Dict[str, Any]) -> List[Dict[str, Any]]:
             "minutes": f"{statistics.mean(r['seconds'] for r in recs) / 60:.0f}",
             "command": recs[0]["command"].replace(f"-seed{recs[0]['settings']['seed']} ", "-seed<N> ")
                                          .replace(f"--seed {recs[0]['settings']['seed']}", "--seed <N>"),
+            "model": recs[0]["settings"].get("model", ""), "earlier": earlier_config(recs, configs),
         })
     return rows
 
 
-def markdown(results_dir: Path = RESULTS) -> str:
+def earlier_config(recs: List[Dict[str, Any]], configs: Optional[Path]) -> str:
+    """The blob id of the config the runs were trained with, when the config
+    file now differs from it ("" when it is the same, or cannot be told)."""
+    model = recs[0]["settings"].get("model")
+    if configs is None or not model:
+        return ""
+    current = configs / f"{model}.cfg"
+    blobs = {r["config_blob"] for r in recs if "config_blob" in r}
+    if not blobs or not current.exists():
+        return ""
+    return "" if blobs == {git_blob_id(current)} else ", ".join(sorted(b[:10] for b in blobs))
+
+
+def configs_of(results_dir: Path) -> Path:
+    return results_dir.resolve().parents[2] / "configs"  # results_dir: <project>/benchmarks/results/levers
+
+
+def lever_cell(row: Dict[str, Any]) -> str:
+    return f"{row['lever']} †" if row["earlier"] else row["lever"]
+
+
+def earlier_note(rows: List[Dict[str, Any]]) -> List[str]:
+    changed = dict.fromkeys(f"`configs/{r['model']}.cfg` as git blob {r['earlier']} (`git cat-file -p {r['earlier']}`"
+                            " prints it)" for r in rows if r["earlier"])
+    if not changed:
+        return []
+    return ["", "† trained with an earlier version of the config file, which has changed since: "
+            + "; ".join(changed) + "."]
+
+
+def markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str:
+    configs = configs or configs_of(results_dir)
     lines = ["# Levers", "", "Made by `benchmarks/levers.py` (commands in each row; `--seed <N>` for each seed). "
              "Dev F1: best evaluation of the run (exact-match micro F1 on the dev split), mean ± sd over seeds; "
              "Δ dev: against the `cnn` row of the same table. Test F1 only for the final configs, once per seed. "
@@ -190,29 +228,33 @@ def markdown(results_dir: Path = RESULTS) -> str:
         results = srsly.read_json(path)
         lines += [f"### {path.stem}", "", "| lever | seeds | dev F1 | Δ dev | best step(s) | test F1 | min/run |",
                   "|---|---:|---:|---:|---|---:|---:|"]
-        for row in summary(results):
-            lines.append(f"| {row['lever']} | {row['seeds']} | {row['dev']} | {row['delta']} | {row['best_step']} "
+        rows = summary(results, configs)
+        for row in rows:
+            lines.append(f"| {lever_cell(row)} | {row['seeds']} | {row['dev']} | {row['delta']} | {row['best_step']} "
                          f"| {row['test']} | {row['minutes']} |")
+        lines += earlier_note(rows)
         lines += ["", "Commands:", ""]
-        lines += [f"- {row['lever']}: `{row['command']}`" for row in summary(results)]
+        lines += [f"- {row['lever']}: `{row['command']}`" for row in rows]
         lines.append("")
     return "\n".join(lines)
 
 
-def seeds_markdown(results_dir: Path = RESULTS) -> str:
+def seeds_markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str:
     """The final configs' test F1 over seeds, per corpus: the benchmark's
     mean ± sd rows (results.md)."""
-    rows = []
+    configs = configs or configs_of(results_dir)
+    rows, finals = [], []
     for path in sorted(results_dir.glob("*.json")):
-        for row in summary(srsly.read_json(path)):
+        for row in summary(srsly.read_json(path), configs):
             if row["test"]:
-                rows.append(f"| {path.stem} | {row['lever']} | {row['seeds']} | **{row['test']}** | {row['dev']} "
+                finals.append(row)
+                rows.append(f"| {path.stem} | {lever_cell(row)} | {row['seeds']} | **{row['test']}** | {row['dev']} "
                             f"| `{row['command']}` |")
     if not rows:
         return ""
     return "\n".join(["", "Over seeds (final configs; `benchmarks/levers.py --test`, one test evaluation per seed):", "",
                       "| corpus | model | seeds | test F1 mean ± sd | dev F1 mean ± sd | command (each seed) |",
-                      "|---|---|---:|---:|---:|---|"] + rows) + "\n"
+                      "|---|---|---:|---:|---:|---|"] + rows + earlier_note(finals)) + "\n"
 
 
 def run_levers(layout: Layout, corpus: str, names: Sequence[str], seeds: Sequence[int], max_steps: int,

@@ -14,6 +14,7 @@ from spacy.util import load_config, load_model_from_config
 from spacy.vocab import Vocab
 
 from benchmarks.levers import lever_table, markdown, mean_sd, seeds_markdown, summary
+from bioner.assets import git_blob_id
 from bioner.errors import BionerError
 from bioner.training import TOK2VEC_WEIGHTS, train_pipeline
 from scripts.pretrain import main as pretrain_main
@@ -108,3 +109,32 @@ def test_summary_means_over_seeds_against_the_cnn_row(tmp_path):
     assert "| cnn_floret | 2 | 82.50 ± 0.71 | +2.00 |" in markdown(tmp_path)
     assert "| bc5cdr | cnn_floret | 2 | **79.50 ± 0.71** | 82.50 ± 0.71 |" in seeds_markdown(tmp_path)
     assert "| bc5cdr | cnn |" not in seeds_markdown(tmp_path)  # no test figure: not a final config
+
+
+def test_a_row_whose_config_changed_since_is_marked(tmp_path):
+    """A lever's figures belong to the config it was trained with: once the
+    config file changes, its command no longer reproduces them, and the
+    tables say so, with the git blob id of the version that was used."""
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "cnn.cfg").write_text("[a]\nwidth = 128\n")
+    (configs / "bilstm.cfg").write_text("[a]\nwidth = 64\n")
+    used = {m: git_blob_id(configs / f"{m}.cfg") for m in ("cnn", "bilstm")}
+
+    def run(model, seed):
+        return {"settings": {"model": model, "seed": seed}, "command": f"python -m scripts.train x --seed {seed}",
+                "config_blob": used[model], "seconds": 60, "dev_f": 80.0 + seed, "best_step": 200,
+                "last_step": 400, "test_f": 79.0}
+
+    results_dir = tmp_path / "levers"
+    results_dir.mkdir()
+    srsly.write_json(results_dir / "bc5cdr.json", {"runs": {f"{m}/seed{s}": run(m, s)
+                                                           for m in ("cnn", "bilstm") for s in (0, 1)}})
+    assert "†" not in markdown(results_dir, configs) + seeds_markdown(results_dir, configs)
+
+    (configs / "cnn.cfg").write_text("[a]\nwidth = 96\n")
+    table, seeds = markdown(results_dir, configs), seeds_markdown(results_dir, configs)
+    for text in (table, seeds):
+        assert "| cnn † |" in text and "| bilstm |" in text
+        assert f"`configs/cnn.cfg` as git blob {used['cnn'][:10]} (`git cat-file -p {used['cnn'][:10]}`" in text
+        assert "configs/bilstm.cfg` as git blob" not in text
