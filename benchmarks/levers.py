@@ -74,6 +74,16 @@ def run_key(lever: str, seed: int, train_dev: bool) -> str:
     return f"{lever}{'+train_dev' if train_dev else ''}/seed{seed}"
 
 
+def record_run(results: Dict[str, Any], key: str, record: Dict[str, Any]) -> None:
+    """Record a run. One it replaces that was trained with another version of
+    the config is kept, as `<key>@<blob>`: its figures belong to that version
+    (and are what the levers of that time were compared with)."""
+    old = results["runs"].get(key)
+    if old and old.get("config_blob") and old["config_blob"] != record.get("config_blob"):
+        results["runs"][f"{key}@{old['config_blob'][:10]}"] = old
+    results["runs"][key] = record
+
+
 def train_dev_corpus(layout: Layout, corpus: str) -> Path:
     """corpus/<corpus>/train_dev/: train.spacy = train + dev, dev.spacy = dev."""
     out = layout.corpus(corpus) / "train_dev"
@@ -123,7 +133,7 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
     steps = max_steps
     corpus_dir = layout.corpus(corpus)
     if train_dev:
-        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{lever.name}/")]
+        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{lever.name}/") and "@" not in k]
         if not base:
             raise BionerError(f"{corpus}: no train-only run of {lever.name} recorded; run it first to fix the steps")
         steps = int(statistics.median(base))
@@ -163,22 +173,25 @@ def mean_sd(values: List[float]) -> str:
 
 
 def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dict[str, Any]]:
-    """One row per lever (and per train+dev variant): means over seeds.
-    `configs`: the folder of the configs as they are now; a row's "earlier"
-    is the blob id its runs' config had when it differs from that (else "")."""
-    groups: Dict[str, List[Dict[str, Any]]] = {}
+    """One row per lever (and per train+dev variant) and config version: means
+    over seeds. `configs`: the folder of the configs as they are now; a row's
+    "earlier" is the blob id its runs' config had when it differs from that.
+    Δ dev is against the `cnn` runs of the same configs/cnn.cfg version (the
+    current ones for levers on other configs)."""
+    groups: Dict[Any, List[Dict[str, Any]]] = {}
     for key, rec in results["runs"].items():
-        groups.setdefault(key.split("/")[0], []).append(rec)
-    base = [r["dev_f"] for r in groups.get(BASELINE, [])]
+        name, _, seed_era = key.partition("/")
+        groups.setdefault((name, seed_era.partition("@")[2]), []).append(rec)
     rows = []
-    for name, recs in groups.items():
+    for (name, era), recs in groups.items():
         dev = [r["dev_f"] for r in recs]
         test = [r["test_f"] for r in recs if "test_f" in r]
+        base = baseline(groups, recs)
         train_dev = name.endswith("+train_dev")
         rows.append({
             "lever": name, "seeds": len(recs), "dev": "(in training)" if train_dev else mean_sd(dev),
-            "delta": "" if train_dev or not base or name == BASELINE
-            else f"{statistics.mean(dev) - statistics.mean(base):+.2f}",
+            "delta": "" if train_dev or not base or recs is base
+            else f"{statistics.mean(dev) - statistics.mean(r['dev_f'] for r in base):+.2f}",
             "best_step": ", ".join(str(r["best_step"]) for r in recs), "test": mean_sd(test),
             "minutes": f"{statistics.mean(r['seconds'] for r in recs) / 60:.0f}",
             "command": recs[0]["command"].replace(f"-seed{recs[0]['settings']['seed']} ", "-seed<N> ")
@@ -186,6 +199,19 @@ def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dic
             "model": recs[0]["settings"].get("model", ""), "earlier": earlier_config(recs, configs),
         })
     return rows
+
+
+def baseline(groups: Dict[Any, List[Dict[str, Any]]], recs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The `cnn` runs a lever's runs are compared with: those of the same
+    configs/cnn.cfg version when the lever trains that config, else the
+    current ones."""
+    if recs[0]["settings"].get("model") == BASELINE:
+        blob = recs[0].get("config_blob")
+        for (name, _), base in groups.items():
+            if name == BASELINE and base[0].get("config_blob") == blob:
+                return base
+        return []
+    return groups.get((BASELINE, ""), [])
 
 
 def earlier_config(recs: List[Dict[str, Any]], configs: Optional[Path]) -> str:
@@ -270,7 +296,7 @@ def run_levers(layout: Layout, corpus: str, names: Sequence[str], seeds: Sequenc
                 snapshot = dict(results)  # what the run may read (train+dev steps, a recorded run)
             record = run_lever(layout, corpus, table[name], seed, max_steps, train_dev, test, snapshot)
             with locked_results(results_path) as results:  # a stop loses one run at most
-                results["runs"][run_key(name, seed, train_dev)] = record
+                record_run(results, run_key(name, seed, train_dev), record)
             print(f"{corpus} {run_key(name, seed, train_dev)}: dev {record['dev_f']} @ {record['best_step']}"
                   + (f", test {record['test_f']}" if "test_f" in record else ""), flush=True)
     with locked_results(results_path) as results:

@@ -13,7 +13,7 @@ from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 from spacy.vocab import Vocab
 
-from benchmarks.levers import lever_table, markdown, mean_sd, seeds_markdown, summary
+from benchmarks.levers import lever_table, markdown, mean_sd, record_run, seeds_markdown, summary
 from bioner.assets import git_blob_id
 from bioner.errors import BionerError
 from bioner.training import TOK2VEC_WEIGHTS, train_pipeline
@@ -138,3 +138,26 @@ def test_a_row_whose_config_changed_since_is_marked(tmp_path):
         assert "| cnn † |" in text and "| bilstm |" in text
         assert f"`configs/cnn.cfg` as git blob {used['cnn'][:10]} (`git cat-file -p {used['cnn'][:10]}`" in text
         assert "configs/bilstm.cfg` as git blob" not in text
+
+
+def test_a_rerun_with_a_changed_config_keeps_the_earlier_runs(tmp_path):
+    """Re-running a lever after its config changed must not lose the runs of
+    the earlier version, nor compare the levers of that time with the new
+    baseline: each lever is compared with the cnn runs of its cnn.cfg."""
+    def run(blob, dev, model="cnn", seed=0):
+        return {"settings": {"model": model, "seed": seed}, "command": f"python -m scripts.train x --seed {seed}",
+                "config_blob": blob, "seconds": 60, "dev_f": dev, "best_step": 200, "last_step": 400}
+
+    results = {"runs": {}}
+    record_run(results, "cnn/seed0", run("a" * 40, 80.0))
+    record_run(results, "cnn_wide/seed0", run("a" * 40, 81.0))  # a lever of that time
+    record_run(results, "bilstm/seed0", run("b" * 40, 84.0, model="bilstm"))
+    record_run(results, "cnn/seed0", run("a" * 40, 80.5))  # same config: replaced
+    assert set(results["runs"]) == {"cnn/seed0", "cnn_wide/seed0", "bilstm/seed0"}
+    record_run(results, "cnn/seed0", run("c" * 40, 78.0))  # cnn.cfg changed
+    record_run(results, "cnn_floret/seed0", run("c" * 40, 79.5))
+    assert results["runs"]["cnn/seed0@aaaaaaaaaa"]["dev_f"] == 80.5
+    rows = {(r["lever"], r["dev"]): r["delta"] for r in summary(results)}
+    assert rows == {("cnn", "80.50 (1 seed)"): "", ("cnn", "78.00 (1 seed)"): "",
+                    ("cnn_wide", "81.00 (1 seed)"): "+0.50", ("cnn_floret", "79.50 (1 seed)"): "+1.50",
+                    ("bilstm", "84.00 (1 seed)"): "+6.00"}  # other configs: against the current cnn
