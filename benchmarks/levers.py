@@ -177,16 +177,21 @@ def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dic
     over seeds. `configs`: the folder of the configs as they are now; a row's
     "earlier" is the blob id its runs' config had when it differs from that.
     Δ dev is against the `cnn` runs of the same configs/cnn.cfg version (the
-    current ones for levers on other configs)."""
+    latest ones for levers on other configs)."""
     groups: Dict[Any, List[Dict[str, Any]]] = {}
+    latest = set()  # groups with a run under its plain key (not kept as <key>@<blob>)
     for key, rec in results["runs"].items():
-        name, _, seed_era = key.partition("/")
-        groups.setdefault((name, seed_era.partition("@")[2]), []).append(rec)
+        group = (key.split("/")[0], rec.get("config_blob", ""))
+        groups.setdefault(group, []).append(rec)
+        if "@" not in key:
+            latest.add(group)
     rows = []
-    for (name, era), recs in groups.items():
+    for (name, blob), recs in groups.items():
         dev = [r["dev_f"] for r in recs]
         test = [r["test_f"] for r in recs if "test_f" in r]
-        base = baseline(groups, recs)
+        model = recs[0]["settings"].get("model", "")
+        base = groups.get((BASELINE, blob), []) if model == BASELINE else \
+            next((groups[g] for g in groups if g[0] == BASELINE and g in latest), [])
         train_dev = name.endswith("+train_dev")
         rows.append({
             "lever": name, "seeds": len(recs), "dev": "(in training)" if train_dev else mean_sd(dev),
@@ -196,35 +201,17 @@ def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dic
             "minutes": f"{statistics.mean(r['seconds'] for r in recs) / 60:.0f}",
             "command": recs[0]["command"].replace(f"-seed{recs[0]['settings']['seed']} ", "-seed<N> ")
                                          .replace(f"--seed {recs[0]['settings']['seed']}", "--seed <N>"),
-            "model": recs[0]["settings"].get("model", ""), "earlier": earlier_config(recs, configs),
+            "model": model, "earlier": earlier_config(model, blob, configs),
         })
     return rows
 
 
-def baseline(groups: Dict[Any, List[Dict[str, Any]]], recs: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The `cnn` runs a lever's runs are compared with: those of the same
-    configs/cnn.cfg version when the lever trains that config, else the
-    current ones."""
-    if recs[0]["settings"].get("model") == BASELINE:
-        blob = recs[0].get("config_blob")
-        for (name, _), base in groups.items():
-            if name == BASELINE and base[0].get("config_blob") == blob:
-                return base
-        return []
-    return groups.get((BASELINE, ""), [])
-
-
-def earlier_config(recs: List[Dict[str, Any]], configs: Optional[Path]) -> str:
-    """The blob id of the config the runs were trained with, when the config
-    file now differs from it ("" when it is the same, or cannot be told)."""
-    model = recs[0]["settings"].get("model")
-    if configs is None or not model:
+def earlier_config(model: str, blob: str, configs: Optional[Path]) -> str:
+    """The (short) blob id of the config the runs were trained with, when the
+    config file now differs from it ("" when it is the same, or cannot be told)."""
+    if configs is None or not model or not blob or not (configs / f"{model}.cfg").exists():
         return ""
-    current = configs / f"{model}.cfg"
-    blobs = {r["config_blob"] for r in recs if "config_blob" in r}
-    if not blobs or not current.exists():
-        return ""
-    return "" if blobs == {git_blob_id(current)} else ", ".join(sorted(b[:10] for b in blobs))
+    return "" if blob == git_blob_id(configs / f"{model}.cfg") else blob[:10]
 
 
 def configs_of(results_dir: Path) -> Path:
@@ -248,7 +235,8 @@ def markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str
     configs = configs or configs_of(results_dir)
     lines = ["# Levers", "", "Made by `benchmarks/levers.py` (commands in each row; `--seed <N>` for each seed). "
              "Dev F1: best evaluation of the run (exact-match micro F1 on the dev split), mean ± sd over seeds; "
-             "Δ dev: against the `cnn` row of the same table. Test F1 only for the final configs, once per seed. "
+             "Δ dev: against the `cnn` row of the same table trained with the same `configs/cnn.cfg` (for levers "
+             "on other configs, the latest `cnn` row). Test F1 only for the final configs, once per seed. "
              "Machine: 2 CPU cores, shared with other work (minutes are wall time of one run).", ""]
     for path in sorted(results_dir.glob("*.json")):
         results = srsly.read_json(path)
@@ -260,7 +248,7 @@ def markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str
                          f"| {row['test']} | {row['minutes']} |")
         lines += earlier_note(rows)
         lines += ["", "Commands:", ""]
-        lines += [f"- {row['lever']}: `{row['command']}`" for row in rows]
+        lines += [f"- {lever_cell(row)}: `{row['command']}`" for row in rows]
         lines.append("")
     return "\n".join(lines)
 
