@@ -74,6 +74,11 @@ def run_key(lever: str, seed: int, train_dev: bool) -> str:
     return f"{lever}{'+train_dev' if train_dev else ''}/seed{seed}"
 
 
+def kept_earlier(key: str) -> bool:
+    """Whether a run key is `<key>@<blob>`: a run kept from an earlier config version."""
+    return "@" in key
+
+
 def record_run(results: Dict[str, Any], key: str, record: Dict[str, Any]) -> None:
     """Record a run. One it replaces that was trained with another version of
     the config is kept, as `<key>@<blob>`: its figures belong to that version
@@ -133,7 +138,7 @@ def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: i
     steps = max_steps
     corpus_dir = layout.corpus(corpus)
     if train_dev:
-        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{lever.name}/") and "@" not in k]
+        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{lever.name}/") and not kept_earlier(k)]
         if not base:
             raise BionerError(f"{corpus}: no train-only run of {lever.name} recorded; run it first to fix the steps")
         steps = int(statistics.median(base))
@@ -183,7 +188,7 @@ def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dic
     for key, rec in results["runs"].items():
         group = (key.split("/")[0], rec.get("config_blob", ""))
         groups.setdefault(group, []).append(rec)
-        if "@" not in key:
+        if not kept_earlier(key):
             latest.add(group)
     rows = []
     for (name, blob), recs in groups.items():

@@ -35,6 +35,7 @@ from bioner.corpora import Layout
 from bioner.models import traits_of
 from bioner.io import write_json_atomic, write_text_atomic
 from bioner.runtime import load_pipeline
+from bioner.training import FINGERPRINT
 
 # a transformer's fast tokenizer, used before n_process=2 forks, would warn in every worker
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -78,7 +79,7 @@ def collect(corpus: str, model: str, layout: Layout, speed: bool) -> Optional[Di
         return None
     m = srsly.read_json(metrics_path)
     traits = traits_of(model_dir)
-    stamp = layout.training(corpus, model) / "bioner_fingerprint.json"
+    stamp = layout.training(corpus, model) / FINGERPRINT
     train_log = srsly.read_json(stamp) if stamp.exists() else {}
     row = {
         "corpus": corpus,
@@ -168,7 +169,7 @@ def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dic
 
 
 def trained_with_of(training_dir: Path) -> Optional[str]:
-    stamp = training_dir / "bioner_fingerprint.json"
+    stamp = training_dir / FINGERPRINT
     return trained_with(srsly.read_json(stamp)) if stamp.exists() else None
 
 
