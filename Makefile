@@ -23,6 +23,8 @@ VARS = $(if $(CORPUS),--vars.corpus $(CORPUS)) $(if $(GPU),--vars.gpu $(GPU)) \
 export CORPUS MODELS GPU TRANSFORMER STEPS SEED TRAIN_OVERRIDES BENCH_CORPORA BENCH_MODELS
 # read by pytest-xdist's `-n auto` from the environment, never pasted into a shell line
 export PYTEST_XDIST_AUTO_NUM_WORKERS = $(TEST_WORKERS)
+# bioner/ and benchmarks/ are the steps' code dependencies: no .pyc may appear in them
+export PYTHONDONTWRITEBYTECODE = 1
 
 .PHONY: all test install install-chromium clean benchmark check-settings
 

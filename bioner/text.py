@@ -20,7 +20,8 @@ import srsly
 from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
-from .corpora import Corpus, Layout
+from .corpora import Corpus
+from .layout import Layout
 from .errors import BionerError
 from .formats import ReadOptions, get_format
 from .io import atomic_paths

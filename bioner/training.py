@@ -6,7 +6,9 @@ for this project:
   also holds each one's training budget (steps, settings), or by a Hugging
   Face name / folder; they apply only to configs that have a transformer
   (read from the config, bioner.models);
-- `overrides` take further config settings as "section.key=value" pairs;
+- one request object (TrainRequest) says what to train; its `overrides`
+  are further config settings by dotted key (a command line's
+  "section.key=value" pairs become one with parse_settings);
 - training writes into a hidden `.partial` folder that replaces the output
   only when training has finished (the old model is removed only once the
   new one is in place), so an interrupted run never leaves a model that a
@@ -22,9 +24,9 @@ import json
 import shlex
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Mapping, Optional
 
 import srsly
 from spacy.cli._util import parse_config_overrides
@@ -34,13 +36,10 @@ from spacy.util import load_config
 from .console import good
 from .errors import BionerError
 from .io import replace_path
+from .layout import PROJECT_FILE, TrainingDir
 from .models import traits_of_config
+from .registry import TransformerEntry, transformers
 from .runtime import check_gpu, load_pipeline, resolve_gpu
-
-FINGERPRINT = "bioner_fingerprint.json"
-# the trained tok2vec's weights beside model-best: what `paths.init_tok2vec`
-# of another corpus's training loads (transfer across corpora)
-TOK2VEC_WEIGHTS = "tok2vec.bin"
 
 
 @dataclass(frozen=True)
@@ -52,35 +51,48 @@ class TransformerChoice:
     key: Optional[str] = None  # the vars.transformers entry it came from
     label: Optional[str] = None  # how tables name it
     max_steps: int = 0  # 0: the config's
-    overrides: str = ""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
-def transformer_table(project_file: Path) -> Dict[str, Dict[str, Any]]:
-    """vars.transformers of project.yml (empty when there is no project file)."""
-    if not Path(project_file).is_file():
-        return {}
-    return (srsly.read_yaml(project_file).get("vars") or {}).get("transformers") or {}
+@dataclass(frozen=True)
+class TrainRequest:
+    """One training: what `scripts.train`, chunks, tuning and levers all ask for.
+
+    `overrides` are config settings by dotted key ({"training.dropout": 0.2});
+    `chunk_steps` > 0 trains in saved chunks (bioner.chunks)."""
+
+    config: Path
+    output: Path
+    corpus_dir: Path
+    gpu: str = "auto"
+    transformer: Optional[TransformerChoice] = None
+    max_steps: int = 0
+    eval_frequency: int = 0
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    seed: Optional[int] = None
+    chunk_steps: int = 0
 
 
-def choose_transformer(value: str, table: Dict[str, Dict[str, Any]], lowercase: bool = False) -> TransformerChoice:
+def choose_transformer(value: str, project_file: Path = Path(PROJECT_FILE), lowercase: bool = False) -> TransformerChoice:
     """A key of vars.transformers, or else a Hugging Face name / folder used
     with `lowercase` as given."""
+    table = transformers(project_file)
     if value not in table:
         return TransformerChoice(value, lowercase)
-    entry = table[value]
-    name = entry.get("name")
-    if entry.get("package"):
+    return transformer_choice(value, table[value])
+
+
+def transformer_choice(key: str, entry: TransformerEntry) -> TransformerChoice:
+    name = entry.name
+    if entry.package:
         # weights shipped inside a Python package (the offline stand-in)
         try:
-            module = importlib.import_module(entry["package"])
+            module = importlib.import_module(entry.package)
         except ImportError:
-            raise BionerError(f"vars.transformers.{value}: package {entry['package']!r} is not "
+            raise BionerError(f"vars.transformers.{key}: package {entry.package!r} is not "
                               f"installed (pip install -r requirements.txt -c constraints.txt)") from None
-        name = str(Path(module.__file__).parent / entry.get("folder", ""))
-    if not name:
-        raise BionerError(f"vars.transformers.{value}: give `name` (HF name or folder) or `package`")
-    return TransformerChoice(name, bool(entry.get("lowercase", False)), value, entry.get("label"),
-                             int(entry.get("max_steps", 0)), entry.get("overrides", ""))
+        name = str(Path(module.__file__).parent / entry.folder)
+    return TransformerChoice(str(name), entry.lowercase, key, entry.label, entry.max_steps, dict(entry.overrides))
 
 
 def parse_settings(text: str) -> Dict[str, Any]:
@@ -102,6 +114,12 @@ def parse_settings(text: str) -> Dict[str, Any]:
             )
         args.append(f"--{key.lstrip('-')}={value}")
     return parse_config_overrides(args)
+
+
+def settings_text(settings: Mapping[str, Any]) -> str:
+    """Settings as "section.key=value" words, for tables and logs (values as
+    JSON, strings as they are)."""
+    return " ".join(f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in settings.items())
 
 
 def config_keys(config: Dict[str, Any], prefix: str = "") -> Dict[str, None]:
@@ -140,35 +158,27 @@ def eval_frequency_for(max_steps: int, frequency: int) -> int:
     return divisors[0] if divisors else frequency
 
 
-def build_overrides(
-    config_path: Path,
-    corpus_dir: Path,
-    log_path: Path,
-    transformer: Optional[TransformerChoice] = None,
-    max_steps: int = 0,
-    eval_frequency: int = 0,
-    extra: str = "",
-    seed: Optional[int] = None,
-) -> Dict[str, Any]:
+def build_overrides(request: TrainRequest, log_path: Path) -> Dict[str, Any]:
     """Config overrides for one run. The transformer choice (weights, budget)
     applies only when the config has a transformer; `seed` only where it is
     not the config's (so a model trained before seeds existed stays up to date)."""
+    config_path, corpus_dir, transformer = request.config, request.corpus_dir, request.transformer
     config = load_config(config_path, interpolate=False)
     overrides: Dict[str, Any] = {
         "paths.train": str(corpus_dir / "train.spacy"),
         "paths.dev": str(corpus_dir / "dev.spacy"),
         "paths.log": str(log_path),
     }
-    if seed is not None and seed != config["system"].get("seed"):
-        overrides["system.seed"] = seed
+    if request.seed is not None and request.seed != config["system"].get("seed"):
+        overrides["system.seed"] = request.seed
     traits = traits_of_config(load_config(config_path, interpolate=True), where=str(config_path))
-    settings = extra
+    max_steps, settings = request.max_steps, dict(request.overrides)
     if traits.has_transformer and transformer is not None:
         prefix = f"components.{traits.transformer_component}.model"
         overrides[f"{prefix}.name"] = transformer.name
         overrides[f"{prefix}.tokenizer_config.do_lower_case"] = transformer.lowercase
         max_steps = max_steps or transformer.max_steps
-        settings = f"{transformer.overrides} {extra}".strip()
+        settings = {**transformer.overrides, **settings}
     if max_steps > 0:
         overrides["training.max_steps"] = max_steps
         # a short budget still gets a full warm-up and decay: warm up for 10%
@@ -177,14 +187,13 @@ def build_overrides(
         if isinstance(learn_rate, dict) and "warmup_steps" in learn_rate:
             warmup = min(int(learn_rate["warmup_steps"]), max(1, max_steps // 10))
             overrides["training.optimizer.learn_rate.warmup_steps"] = warmup
-    if eval_frequency > 0:
-        overrides["training.eval_frequency"] = eval_frequency
+    if request.eval_frequency > 0:
+        overrides["training.eval_frequency"] = request.eval_frequency
     frequency = int(overrides.get("training.eval_frequency", config["training"]["eval_frequency"]))
     if eval_frequency_for(max_steps, frequency) != frequency:
         overrides["training.eval_frequency"] = eval_frequency_for(max_steps, frequency)
-    user_settings = parse_settings(settings)
-    check_setting_keys(user_settings, config, config_path)
-    overrides.update(user_settings)
+    check_setting_keys(settings, config, config_path)
+    overrides.update(settings)
     return overrides
 
 
@@ -212,13 +221,21 @@ def fingerprint(config_path: Path, overrides: Dict[str, Any], corpus_dir: Path) 
     return h.hexdigest()
 
 
-def is_up_to_date(output_dir: Path, stamp: str) -> bool:
-    stamp_path = output_dir / FINGERPRINT
+def is_up_to_date(output: TrainingDir, stamp: str) -> bool:
     return (
-        (output_dir / "model-best").exists()
-        and stamp_path.exists()
-        and srsly.read_json(stamp_path).get("fingerprint") == stamp
+        output.model_best.exists()
+        and output.stamp.exists()
+        and srsly.read_json(output.stamp).get("fingerprint") == stamp
     )
+
+
+def check_replaceable(output: TrainingDir) -> None:
+    """An existing folder that no training of ours made is never replaced."""
+    if output.path.exists() and not output.is_training:
+        raise BionerError(
+            f"{output.path}: exists and is not a training output of this project (no {output.stamp.name}); "
+            f"refusing to replace it. Give a new folder, e.g. training/<corpus>/<model>."
+        )
 
 
 def export_tok2vec(model_dir: Path, path: Path) -> bool:
@@ -231,60 +248,62 @@ def export_tok2vec(model_dir: Path, path: Path) -> bool:
     return True
 
 
-def train_pipeline(
-    config_path: Path,
-    output_dir: Path,
-    corpus_dir: Path,
-    gpu: str = "auto",
-    transformer: Optional[TransformerChoice] = None,
-    max_steps: int = 0,
-    eval_frequency: int = 0,
-    overrides: str = "",
-    seed: Optional[int] = None,
-) -> None:
-    """Train `config_path` into `output_dir` (model-best/, model-last/, the
-    JSONL log and the fingerprint)."""
+def transformer_record(request: TrainRequest, settings: Dict[str, Any]) -> Dict[str, Any]:
+    """The stamp's note of the weights used, where the config has a transformer."""
+    transformer = request.transformer
+    if transformer is None or not any(k.startswith("components.") and k.endswith(".model.name") for k in settings):
+        return {}
+    return {"transformer": {"key": transformer.key, "label": transformer.label, "name": transformer.name}}
+
+
+def train(request: TrainRequest) -> None:
+    """Train as `request` says: in one run, or in saved chunks."""
+    if request.chunk_steps > 0:
+        from .chunks import train_in_chunks  # chunks build on train_pipeline
+
+        train_in_chunks(request)
+    else:
+        train_pipeline(request)
+
+
+def train_pipeline(request: TrainRequest) -> None:
+    """Train `request.config` into `request.output` (model-best/, model-last/,
+    the JSONL log, the fingerprint and the tok2vec weights)."""
+    corpus_dir, output = request.corpus_dir, TrainingDir(request.output)
     for split in ("train", "dev"):
         if not (corpus_dir / f"{split}.spacy").exists():
             raise BionerError(f"{corpus_dir / split}.spacy not found. Run the convert step first.")
-    check_gpu(gpu)  # a GPU that does not exist is an error even when nothing is to train
-    if output_dir.exists() and not (output_dir / FINGERPRINT).exists():
-        raise BionerError(
-            f"{output_dir}: exists and is not a training output of this project (no {FINGERPRINT}); "
-            f"refusing to replace it. Give a new folder, e.g. training/<corpus>/<model>."
-        )
-    settings = build_overrides(config_path, corpus_dir, output_dir / "training_log.jsonl",
-                               transformer, max_steps, eval_frequency, overrides, seed)
-    stamp = fingerprint(config_path, settings, corpus_dir)
-    if is_up_to_date(output_dir, stamp):
-        good(f"{output_dir}: already trained with this config and data, skipping")
+    check_gpu(request.gpu)  # a GPU that does not exist is an error even when nothing is to train
+    check_replaceable(output)
+    settings = build_overrides(request, output.log)
+    stamp = fingerprint(request.config, settings, corpus_dir)
+    if is_up_to_date(output, stamp):
+        good(f"{output.path}: already trained with this config and data, skipping")
         return
-    gpu_id = resolve_gpu(gpu, "Training")
+    gpu_id = resolve_gpu(request.gpu, "Training")
     transformer_keys = [k for k in settings if k.startswith("components.") and k.endswith(".model.name")]
     if gpu_id < 0 and transformer_keys:
         # fp16 autocast and grad scaling need CUDA
         prefix = transformer_keys[0][: -len(".name")]
         settings[f"{prefix}.mixed_precision"] = False
         settings[f"{prefix}.grad_scaler_config.enabled"] = False
-    partial = output_dir.with_name(f".{output_dir.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)  # leftovers of an interrupted run
-    partial.mkdir(parents=True)
-    settings["paths.log"] = str(partial / "training_log.jsonl")
+    partial = output.partial
+    shutil.rmtree(partial.path, ignore_errors=True)  # leftovers of an interrupted run
+    partial.path.mkdir(parents=True)
+    settings["paths.log"] = str(partial.log)
     start = time.time()
     try:
-        spacy_train(config_path, partial, use_gpu=gpu_id, overrides=settings)
+        spacy_train(request.config, partial.path, use_gpu=gpu_id, overrides=settings)
         seconds = round(time.time() - start, 1)
-        if not (partial / "model-best").exists():
+        if not partial.model_best.exists():
             # no evaluation ran (max_steps < eval_frequency): the last model is the best we have
-            shutil.copytree(partial / "model-last", partial / "model-best")
-        export_tok2vec(partial / "model-best", partial / TOK2VEC_WEIGHTS)
+            shutil.copytree(partial.model_last, partial.model_best)
+        export_tok2vec(partial.model_best, partial.tok2vec)
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)  # Ctrl-C, SIGTERM, an error: no half model
+        shutil.rmtree(partial.path, ignore_errors=True)  # Ctrl-C, SIGTERM, an error: no half model
         raise
-    record = {"fingerprint": stamp, "config": str(config_path), "overrides": settings,
-              "gpu": gpu_id, "train_seconds": seconds}
-    if transformer is not None and transformer_keys:
-        record["transformer"] = {"key": transformer.key, "label": transformer.label, "name": transformer.name}
-    srsly.write_json(partial / FINGERPRINT, record)
-    replace_path(partial, output_dir)
-    good(f"Saved {output_dir}/model-best")
+    record = {"fingerprint": stamp, "config": str(request.config), "overrides": settings,
+              "gpu": gpu_id, "train_seconds": seconds, **transformer_record(request, settings)}
+    srsly.write_json(partial.stamp, record)
+    replace_path(partial.path, output.path)
+    good(f"Saved {output.model_best}")

@@ -1,22 +1,21 @@
 """Collect F1, training time and words/s of every trained model into
-benchmarks/results/results.md and results.json (benchmarks/table.py)."""
+results/results.md and results.json (benchmarks/table.py)."""
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
 import typer
 
-from benchmarks.table import HF_BASELINE, RESULTS_DIR, run_benchmark
+from benchmarks.table import run_benchmark
 from bioner.console import good, run_cli
-from bioner.corpora import Layout, load_registry
+from bioner.layout import Layout
+from bioner.registry import load_registry, project_vars
 
 
 def benchmark(
     corpora: Optional[List[str]] = typer.Option(None, "--corpus", help="Corpora (repeatable; default: vars.benchmark_corpora)"),
     models: Optional[List[str]] = typer.Option(None, "--model", help="Models (repeatable; default: every configs/*.cfg)"),
     root: Path = typer.Option(Path("."), help="Project folder"),
-    output_dir: Path = typer.Option(RESULTS_DIR, help="Where results.json/.md go"),
     speed: bool = typer.Option(True, help="Measure inference speed (slow for transformers on CPU)"),
     fresh: bool = typer.Option(False, help="Drop rows of the previous results.json not measured now"),
     measure: bool = typer.Option(True, help="Measure the models on disk; --no-measure keeps every row of the "
@@ -24,14 +23,13 @@ def benchmark(
 ) -> None:
     """Collect accuracy, training time and speed of every trained model."""
     layout = Layout(root)
-    settings = srsly.read_yaml(layout.project_file)["vars"]
+    settings = project_vars(layout.project_file)
     corpora = corpora or settings.get("benchmark_corpora") or list(load_registry(layout.project_file))
     # the baseline's row first: every ratio of the corpus is to it
     baseline = settings["benchmark_baseline"]
-    models = models or sorted((p.stem for p in (layout.root / "configs").glob("*.cfg")), key=lambda m: (m != baseline, m))
-    rows = run_benchmark(layout, corpora, models, baseline, output_dir,
-                         output_dir / HF_BASELINE, speed=speed, fresh=fresh, measure=measure)
-    good(f"Wrote {output_dir}/results.md and results.json ({len(rows)} rows)")
+    models = models or sorted((p.stem for p in layout.configs.glob("*.cfg")), key=lambda m: (m != baseline, m))
+    rows = run_benchmark(layout, corpora, models, baseline, speed=speed, fresh=fresh, measure=measure)
+    good(f"Wrote {layout.results_table('.md')} and results.json ({len(rows)} rows)")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from bioner.console import run_cli
-from bioner.corpora import Layout
+from bioner.layout import Layout
 from bioner.settings import check_settings as check
 
 

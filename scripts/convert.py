@@ -8,7 +8,8 @@ import typer
 
 from bioner.console import good, run_cli
 from bioner.conversion import convert_corpus
-from bioner.corpora import SPLITS, Layout, get_corpus
+from bioner.layout import SPLITS, Layout
+from bioner.registry import get_corpus
 from bioner.errors import BionerError
 
 STRICT_HELP = (

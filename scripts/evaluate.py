@@ -6,15 +6,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
 import typer
-from spacy.tokens import DocBin
 
 from bioner.console import good, print_table, run_cli
-from bioner.corpora import predictions_path
-from bioner.evaluation.scoring import device_name, score_pipeline
-from bioner.io import atomic_paths
-from bioner.runtime import load_pipeline, resolve_gpu, use_device
+from bioner.evaluation.scoring import evaluate_model
 
 
 def evaluate(
@@ -24,14 +19,7 @@ def evaluate(
     gpu: str = typer.Option("auto", help="'auto', a GPU id, or -1 for the CPU"),
 ) -> None:
     """Score MODEL on DATA_PATH and write OUTPUT (+ predictions)."""
-    gpu_id = resolve_gpu(gpu, "Evaluating")
-    use_device(gpu_id)
-    nlp = load_pipeline(model)
-    metrics, predicted = score_pipeline(nlp, data_path, device_name(gpu_id))
-    metrics["model"] = str(model)
-    with atomic_paths([predictions_path(output), output], output.parent) as tmps:
-        DocBin(docs=predicted, store_user_data=False).to_disk(tmps[predictions_path(output)])
-        srsly.write_json(tmps[output], metrics)
+    metrics = evaluate_model(model, data_path, output, gpu)
     pct = lambda s: f"{s * 100:.2f}"  # noqa: E731
     print_table(
         [(label, pct(s["p"]), pct(s["r"]), pct(s["f"])) for label, s in sorted(metrics["ents_per_type"].items())]

@@ -9,7 +9,8 @@ import typer
 
 from bioner.assets import fetch_corpus
 from bioner.console import run_cli
-from bioner.corpora import Layout, get_corpus
+from bioner.layout import Layout
+from bioner.registry import get_corpus
 
 
 def fetch(

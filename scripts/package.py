@@ -9,7 +9,8 @@ import srsly
 import typer
 
 from bioner.console import good, run_cli
-from bioner.corpora import Layout, get_corpus
+from bioner.layout import Layout
+from bioner.registry import get_corpus
 from bioner.errors import BionerError
 from bioner.packaging import build_meta, package_pipeline
 

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from bioner.console import good, print_table, run_cli
-from bioner.corpora import Layout
+from bioner.layout import Layout
 from bioner.io import atomic_path
 from bioner.report import build_report
 from bioner.report.markdown import pct

@@ -9,7 +9,8 @@ from typing import List, Optional
 import typer
 
 from bioner.console import good, info, run_cli
-from bioner.corpora import Layout, get_corpus
+from bioner.layout import Layout
+from bioner.registry import get_corpus
 from bioner.errors import BionerError
 from bioner.text import build_text
 

@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from bioner.chunks import train_in_chunks
 from bioner.console import run_cli
-from bioner.corpora import PROJECT_FILE
-from bioner.training import choose_transformer, train_pipeline, transformer_table
+from bioner.layout import PROJECT_FILE
+from bioner.training import TrainRequest, choose_transformer, parse_settings
+from bioner.training import train as train_request
 
 
 def train(
@@ -34,12 +34,9 @@ def train(
     project_file: Path = typer.Option(Path(PROJECT_FILE), help="project.yml with vars.transformers"),
 ) -> None:
     """Train CONFIG_PATH into OUTPUT_DIR with spaCy's trainer."""
-    choice = choose_transformer(transformer, transformer_table(project_file), transformer_lowercase.lower() in ("true", "1", "yes"))
-    if chunk_steps > 0:
-        train_in_chunks(config_path, output_dir, corpus_dir, chunk_steps, gpu, choice, max_steps, eval_frequency,
-                        overrides, seed)
-    else:
-        train_pipeline(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency, overrides, seed)
+    choice = choose_transformer(transformer, project_file, transformer_lowercase.lower() in ("true", "1", "yes"))
+    train_request(TrainRequest(config_path, output_dir, corpus_dir, gpu, choice, max_steps, eval_frequency,
+                               parse_settings(overrides), seed, chunk_steps))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

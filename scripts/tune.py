@@ -1,5 +1,5 @@
 """Hyper-parameter search for configs/<model>.cfg on a corpus's dev split
-(bioner.tuning): optuna over tok2vec width, depth, embedding rows and
+(benchmarks.tuning): optuna over tok2vec width, depth, embedding rows and
 attributes, CharacterEmbed, dropout, batch size and learning rate, each trial
 a short `scripts.train` run; resumable, with a trial and a time budget."""
 import sys
@@ -9,8 +9,8 @@ from typing import List, Optional
 import typer
 
 from bioner.console import run_cli
-from bioner.corpora import Layout
-from bioner.tuning import TuneRun, tune as run_tune
+from bioner.layout import Layout
+from benchmarks.tuning import TuneRun, tune as run_tune
 
 
 def tune(
@@ -24,7 +24,7 @@ def tune(
     gpu: str = typer.Option("auto", help="'auto', a GPU id, or -1 for the CPU"),
     root: Path = typer.Option(Path("."), help="Project folder"),
 ) -> None:
-    """Tune MODEL on CORPUS: trials table in benchmarks/results/tune/, best
+    """Tune MODEL on CORPUS: trials table in results/tune/, best
     config in configs/<model>_tuned_<corpus>.cfg."""
     run_tune(Layout(root), TuneRun(corpus, model, max_steps, seed, gpu, eval_frequency), trials, minutes)
 

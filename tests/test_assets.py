@@ -18,7 +18,7 @@ import pytest
 from conftest import PROJECT_DIR, corpus_entry, files_under, run_main, write_project
 
 from bioner import assets
-from bioner.corpora import load_registry
+from bioner.registry import load_registry
 from scripts import fetch
 
 FILES = {"train": "train.tsv", "dev": "devel.tsv", "test": "test.tsv"}

@@ -5,7 +5,7 @@ import srsly
 from conftest import PROJECT_DIR
 
 from benchmarks.table import run_benchmark, trained_with
-from bioner.corpora import Layout
+from bioner.layout import Layout
 from bioner.report.readme import replace_between
 
 

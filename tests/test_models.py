@@ -6,7 +6,7 @@ import pytest
 from conftest import PROJECT_DIR
 
 from bioner.errors import BionerError
-from bioner.tuning import TUNED_HEADER
+from benchmarks.tuning import TUNED_HEADER
 from bioner.models import traits_of
 
 EXPECTED = {  # config: (has_transformer, needs_torch)

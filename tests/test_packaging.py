@@ -5,7 +5,7 @@ import shutil
 import srsly
 from conftest import PROJECT_DIR
 
-from bioner.corpora import load_registry
+from bioner.registry import load_registry
 from bioner.packaging import TORCH_REQUIREMENT, build_meta
 
 METRICS = {"ents_f": 0.8, "ents_p": 0.8, "ents_r": 0.8, "ents_per_type": {}, "speed": 1000.0}

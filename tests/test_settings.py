@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from conftest import PROJECT_DIR
 
-from bioner.corpora import Layout
+from bioner.layout import Layout
 from bioner.errors import BionerError
 from bioner.settings import check_settings
 

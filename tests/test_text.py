@@ -11,7 +11,8 @@ from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
 from bioner.assets import fetch_corpus
-from bioner.corpora import Layout, load_registry
+from bioner.layout import Layout
+from bioner.registry import load_registry
 from scripts.text import main
 
 TEST_SENTENCE = "IL-2 gene expression requires NF-kappa B activation in T cells ."

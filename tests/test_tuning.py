@@ -1,4 +1,4 @@
-"""bioner/tuning.py: every point of the search space is a valid setting of
+"""benchmarks/tuning.py: every point of the search space is a valid setting of
 the configs it tunes (CharacterEmbed included: it builds and trains); the
 loop keeps its budgets, records failed and interrupted trials and resumes;
 bad input is one line; and `weasel run tune` runs end to end (slow)."""
@@ -20,11 +20,11 @@ from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 
 import bioner.components  # noqa: F401  (the configs name bioner's factories)
-import bioner.tuning as tuning
-from bioner.corpora import Layout
+import benchmarks.tuning as tuning
+from bioner.layout import Layout
 from bioner.errors import BionerError
 from bioner.training import check_setting_keys, parse_settings
-from bioner.tuning import SPACE, TuneRun, overrides_text, sample_values, settings_for
+from benchmarks.tuning import SPACE, TuneRun, overrides_text, sample_values, settings_for
 from scripts.tune import main
 
 TUNABLE = ("cnn", "bilstm", "spacy_default")

@@ -9,12 +9,16 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
+import srsly
 from spacy.language import Language
 from spacy.scorer import Scorer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, DocBin
 from spacy.training import Corpus, Example
 
 from ..errors import BionerError
+from ..io import atomic_paths
+from ..layout import predictions_path
+from ..runtime import load_pipeline, resolve_gpu, use_device
 
 
 def score_pipeline(nlp: Language, data_path: Path, device: str) -> Tuple[Dict[str, Any], List[Doc]]:
@@ -47,3 +51,18 @@ def score_pipeline(nlp: Language, data_path: Path, device: str) -> Tuple[Dict[st
 
 def device_name(gpu_id: int) -> str:
     return f"gpu:{gpu_id}" if gpu_id >= 0 else f"cpu ({platform.processor() or platform.machine()})"
+
+
+def evaluate_model(model: Path, data_path: Path, output: Path, gpu: str = "auto") -> Dict[str, Any]:
+    """Score the pipeline `model` on the gold DocBin `data_path`; write the
+    metrics JSON `output` and the predicted Docs beside it, both only once
+    the scores are complete. Returns the metrics."""
+    gpu_id = resolve_gpu(gpu, "Evaluating")
+    use_device(gpu_id)
+    nlp = load_pipeline(model)
+    metrics, predicted = score_pipeline(nlp, data_path, device_name(gpu_id))
+    metrics["model"] = str(model)
+    with atomic_paths([predictions_path(output), output], output.parent) as tmps:
+        DocBin(docs=predicted, store_user_data=False).to_disk(tmps[predictions_path(output)])
+        srsly.write_json(tmps[output], metrics)
+    return metrics

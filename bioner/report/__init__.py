@@ -7,7 +7,7 @@ model is loaded and nothing is retrained, so it runs in seconds.
     metrics/<corpus>/<model>.predictions.spacy    predicted Docs, same texts
     training/<corpus>/<model>/training_log.jsonl  training curves (optional)
     bioner/report/anchors.yml                     published scores
-    benchmarks/results/results.json               our reference rows (optional)
+    results/results.json                          reference rows of the benchmark (optional)
  -> reports/<corpus>/
     report.md             per-type P/R/F1 and support per model, micro and
                           macro averages, published numbers beside ours,
@@ -31,7 +31,8 @@ from spacy.tokens import Doc, DocBin
 from spacy.vocab import Vocab
 
 from ..console import warn
-from ..corpora import Layout, get_corpus, predictions_path
+from ..layout import Layout, predictions_path
+from ..registry import get_corpus
 from ..errors import BionerError
 from ..evaluation.taxonomy import by_category, check_aligned, scores, taxonomy
 from .examples import examples_html
@@ -39,12 +40,6 @@ from .markdown import Anchor, build_markdown, pct
 from .plots import plot_confusion, plot_per_type_f1, plot_training_curves
 
 ANCHORS_FILE = Path(__file__).parent / "anchors.yml"
-RESULTS_JSON = Path("benchmarks/results/results.json")
-# our own reference rows, by model name in results.json
-REFERENCE_MODELS = {
-    "spacy_default": "spaCy default NER (init config -p ner, efficiency, no vectors)",
-    "hf_baseline": "plain Hugging Face fine-tune, MiniLM-L6 stand-in",
-}
 
 
 def anchors_for(corpus: str, results_path: Path) -> List[Anchor]:
@@ -55,9 +50,11 @@ def anchors_for(corpus: str, results_path: Path) -> List[Anchor]:
     anchors = [(a["system"], float(a["f1"]), sources.get(a["source"], a["source"]))
                for a in data["corpora"].get(corpus.lower(), [])]
     if Path(results_path).exists():
-        for row in srsly.read_json(results_path).get("rows", []):
-            if row["corpus"] == corpus and row["model"] in REFERENCE_MODELS:
-                anchors.append((REFERENCE_MODELS[row["model"]], 100 * row["ents_f"],
+        results = srsly.read_json(results_path)
+        references = results.get("references", {})  # model name -> description, as the benchmark names them
+        for row in results.get("rows", []):
+            if row["corpus"] == corpus and row["model"] in references:
+                anchors.append((references[row["model"]], 100 * row["ents_f"],
                                 f"this project, {results_path} ({row.get('trained_with', '')})"))
     return anchors
 
@@ -136,7 +133,7 @@ def build_report(
                 f"`{model}`: {metrics_path.name} says F1 {pct(recorded)} but its predictions give "
                 f"{pct(computed)}; the files may be from different runs."
             )
-        log_path = layout.training(corpus, model) / "training_log.jsonl"
+        log_path = layout.training_dir(corpus, model).log
         if log_path.exists():
             rows = read_training_log(log_path)
             if rows:
@@ -158,7 +155,7 @@ def build_report(
     )
     (out_dir / "report.md").write_text(
         build_markdown(corpus, title, results, labels, stats, logs, warnings,
-                       anchors_for(corpus, results_path or layout.root / RESULTS_JSON)), encoding="utf8"
+                       anchors_for(corpus, results_path or layout.results_table(".json"))), encoding="utf8"
     )
     summary = {
         m: {"exact": r["exact"], "partial": r["partial"],

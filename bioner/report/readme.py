@@ -8,7 +8,7 @@ from pathlib import Path
 
 import srsly
 
-from ..corpora import SPLITS
+from ..layout import SPLITS
 from ..errors import BionerError
 
 

@@ -1,8 +1,8 @@
 """Hyper-parameter search over a training config with optuna, on dev only.
 
 Each trial trains configs/<model>.cfg with one sampled setting of SPACE:
-`python -m scripts.train` in its own process, into
-training/<corpus>/tune/<model>/trial-<n>/ (its log in logs/trial-<n>.log),
+a training (bioner.training) in a child process with its log (bioner.child),
+into training/<corpus>/tune/<model>/trial-<n>/ (its log in logs/trial-<n>.log),
 and its score is the best dev ents_f of its JSONL training log. A new study's
 first trial is the config's own values (config_point), the yardstick of
 what the search gained at the same budget. The study
@@ -13,16 +13,13 @@ marked failed ("interrupted") and does not count. No trial starts after
 recorded with its reason; the tune goes on.
 
 After every trial the table of trials is written to
-benchmarks/results/tune/<corpus>_<model>.{json,md}, and the best settings
+results/tune/<corpus>_<model>.{json,md}, and the best settings
 both as an overrides string (for --vars.train_overrides) and as a full
 config, configs/<model>_tuned_<corpus>.cfg (for --vars.model).
 """
-import contextlib
 import hashlib
 import json
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +29,13 @@ import optuna
 from optuna.trial import TrialState
 from spacy.util import load_config
 
-from .console import good, info, warn
-from .corpora import Layout, get_corpus
-from .errors import BionerError
-from .io import write_json_atomic, write_text_atomic
-from .training import TOK2VEC_WEIGHTS, check_setting_keys, dev_curve, parse_settings
+from bioner.child import run_logged
+from bioner.console import good, info, warn
+from bioner.errors import BionerError
+from bioner.io import write_json_atomic, write_text_atomic
+from bioner.layout import Layout
+from bioner.registry import get_corpus
+from bioner.training import TrainRequest, check_setting_keys, dev_curve, parse_settings, train
 
 TOK2VEC = "components.tok2vec.model"
 # rows of an attribute the config does not embed (ORTH: as many as NORM's)
@@ -226,9 +225,8 @@ def open_study(layout: Layout, run: TuneRun, config: Dict[str, Any]) -> optuna.S
     """The study of this corpus and model: new, or the one in study.db. Its
     trials are comparable only under one config, budget and space, so a
     resume with others is an error (nothing is deleted)."""
-    folder = layout.tune_dir(run.corpus, run.model)
-    folder.mkdir(parents=True, exist_ok=True)
-    db = folder / "study.db"
+    db = layout.tune_study(run.corpus, run.model)
+    db.parent.mkdir(parents=True, exist_ok=True)
     key = {"config": hashlib.sha256(config.to_str(interpolate=False).encode()).hexdigest()[:16],
            "space": hashlib.sha256(repr(SPACE).encode()).hexdigest()[:16],
            "max_steps": run.max_steps, "seed": run.seed, "eval_frequency": run.eval_frequency}
@@ -262,25 +260,7 @@ def close_interrupted(layout: Layout, run: TuneRun, study: optuna.Study) -> None
         live.set_user_attr("interrupted", True)
         live.set_user_attr("reason", "interrupted (the tune stopped during this trial)")
         study.tell(trial.number, state=TrialState.FAIL)
-        partial = layout.tune_dir(run.corpus, run.model) / f".trial-{trial.number}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-
-
-def run_logged(cmd: List[str], log: Path, cwd: Path) -> int:
-    """Run `cmd` with its output in `log`; a stop of this process stops it
-    too (SIGTERM first: scripts.train then removes its partial folder)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w", encoding="utf8") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=cwd)
-        try:
-            return proc.wait()
-        except BaseException:
-            proc.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=60)
-            proc.kill()  # nothing once it has exited
-            proc.wait()
-            raise
+        shutil.rmtree(layout.tune_trial(run.corpus, run.model, trial.number).partial.path, ignore_errors=True)
 
 
 def failure_reason(log: Path, code: int) -> str:
@@ -309,32 +289,29 @@ def run_trial(layout: Layout, run: TuneRun, config: Dict[str, Any], trial: optun
         trial.set_user_attr("reason", f"settings: {err}")
         return None
     text = overrides_text(settings)
-    rel = Layout()  # the command runs in the project folder
-    folder = rel.tune_dir(run.corpus, run.model)
-    out, log = folder / f"trial-{trial.number}", folder / "logs" / f"trial-{trial.number}.log"
-    cmd = [sys.executable, "-m", "scripts.train", str(rel.config(run.model)), str(out), "--corpus-dir",
-           str(rel.corpus(run.corpus)), "--gpu", run.gpu, "--max-steps", str(run.max_steps), "--seed",
-           str(run.seed), "--overrides", text]
-    if run.eval_frequency:
-        cmd += ["--eval-frequency", str(run.eval_frequency)]
+    out = layout.tune_trial(run.corpus, run.model, trial.number)
+    log = layout.tune_dir(run.corpus, run.model) / "logs" / f"trial-{trial.number}.log"
+    request = TrainRequest(layout.config(run.model), out.path, layout.corpus(run.corpus), run.gpu,
+                           max_steps=run.max_steps, eval_frequency=run.eval_frequency, overrides=settings,
+                           seed=run.seed)
     trial.set_user_attr("overrides", text)
-    trial.set_user_attr("log", str(log))
+    trial.set_user_attr("log", str(log.relative_to(layout.root)))
     start = time.monotonic()
-    code = run_logged(cmd, layout.root / log, layout.root)
+    code = run_logged(train, (request,), log, f"trial {trial.number}: train {run.model} on {run.corpus}")
     trial.set_user_attr("seconds", round(time.monotonic() - start, 1))
     if code != 0:
-        trial.set_user_attr("reason", failure_reason(layout.root / log, code))
+        trial.set_user_attr("reason", failure_reason(log, code))
         return None
     try:
-        curve = dev_curve(layout.root / out / "training_log.jsonl")
+        curve = dev_curve(out.log)
     except BionerError as err:
         trial.set_user_attr("reason", str(err))
         return None
     trial.set_user_attr("best_step", curve["best_step"])
     # the models are not used (the workflow retrains the best settings): 18 MB each for the CNN
-    for name in ("model-best", "model-last"):
-        shutil.rmtree(layout.root / out / name, ignore_errors=True)
-    (layout.root / out / TOK2VEC_WEIGHTS).unlink(missing_ok=True)
+    for model in (out.model_best, out.model_last):
+        shutil.rmtree(model, ignore_errors=True)
+    out.tok2vec.unlink(missing_ok=True)
     return curve["dev_f"]
 
 
@@ -359,7 +336,7 @@ def markdown(results: Dict[str, Any]) -> str:
     best = results["best"]
     names = [d.name for d in SPACE]
     lines = [f"# Tuning {results['model']} on {results['corpus']}", "",
-             f"Made by `weasel run tune` (bioner/tuning.py): each trial trains configs/{results['model']}.cfg "
+             f"Made by `weasel run tune` (benchmarks/tuning.py): each trial trains configs/{results['model']}.cfg "
              f"for {results['max_steps']} steps (seed {results['seed']}) with one setting drawn by optuna's TPE "
              f"sampler (the study's first: the config as is); dev F1 is the best evaluation on the dev split (ents_f). Study: `{results['study']}`.", "",
              "| trial | state | dev F1 | best step | seconds | " + " | ".join(names) + " | |",
@@ -382,7 +359,7 @@ def markdown(results: Dict[str, Any]) -> str:
                   f"--vars.train_overrides '{best['overrides']}'`",
                   f"- as a config: `{best['config']}`: `weasel run all . --vars.corpus {results['corpus']} "
                   f"--vars.model {Path(best['config']).stem}`"]
-    lines += ["", "Search space (bioner/tuning.py, SPACE):", ""]
+    lines += ["", "Search space (benchmarks/tuning.py, SPACE):", ""]
     lines += [f"- {d.name}: {d.setting}" for d in SPACE]
     return "\n".join(lines) + "\n"
 
@@ -401,9 +378,9 @@ def write_tuned_config(layout: Layout, run: TuneRun, best: Dict[str, Any], n_tri
     path = layout.tuned_config(run.corpus, run.model)
     check_tuned_config_is_ours(path)
     config = load_config(layout.config(run.model), overrides=parse_settings(best["overrides"]), interpolate=False)
-    header = [f"{TUNED_HEADER} (bioner/tuning.py) from configs/{run.model}.cfg: the best of {n_trials} trials "
+    header = [f"{TUNED_HEADER} (benchmarks/tuning.py) from configs/{run.model}.cfg: the best of {n_trials} trials "
               f"on {run.corpus} dev,", f"# trial {best['trial']}, dev F1 {best['dev_f']:.2f} at step {best['best_step']} "
-              f"of {run.max_steps}. Table: benchmarks/results/tune/{run.corpus}_{run.model}.md"]
+              f"of {run.max_steps}. Table: {Layout().tune_results(run.corpus, run.model, '.md')}"]
     write_text_atomic(path, "\n".join(header) + "\n" + config.to_str(interpolate=False) + "\n")
     return path
 
@@ -412,7 +389,7 @@ def write_results(layout: Layout, run: TuneRun, study: optuna.Study) -> Dict[str
     rows = trial_rows(study)
     best = best_row(rows)
     results = {"corpus": run.corpus, "model": run.model, "max_steps": run.max_steps, "seed": run.seed,
-               "study": str(Layout().tune_dir(run.corpus, run.model) / "study.db"),
+               "study": str(layout.tune_study(run.corpus, run.model).relative_to(layout.root)),
                "trials": rows, "best": None}
     if best:
         config = write_tuned_config(layout, run, best, sum(1 for r in rows if r["state"] == "complete"))
