@@ -88,7 +88,7 @@ def markdown(result: Dict[str, Any]) -> str:
     lines = [
         f"# Architecture speed on {result['corpus']}",
         "",
-        f"Made by `python -m benchmarks.arch_speed {result['corpus']} {' '.join(r['variant'] for r in result['rows'])}`: "
+        f"Made by `python -m scripts.arch_speed {result['corpus']} {' '.join(r['variant'] for r in result['rows'])}`: "
         f"each pipeline built from its config and initialised (untrained weights), then {result['texts']} test texts "
         f"tagged by each in turns, {result['rounds']} rounds, 1 process, batch 64; median words/s. Ratio: to "
         f"`{result['baseline']}`. Machine: {result['machine']}.",

@@ -8,7 +8,8 @@ from conftest import PROJECT_DIR, run_main
 from spacy.tokens import DocBin
 from test_levers import tiny_docs
 
-from benchmarks.arch_speed import main, markdown, measure
+from benchmarks.arch_speed import markdown, measure
+from scripts.arch_speed import main
 from bioner.errors import BionerError
 
 
@@ -18,8 +19,8 @@ def project(tmp_path):
     shutil.copytree(PROJECT_DIR / "configs", tmp_path / "configs")
     config = srsly.read_yaml(PROJECT_DIR / "project.yml")
     config["vars"]["levers"] = {
-        "narrow": {"model": "cnn", "overrides": "components.tok2vec.model.encode.width=32"},
-        "misspelt": {"model": "cnn", "overrides": "components.tok2vec.model.encode.wdith=32"},
+        "narrow": {"model": "cnn", "overrides": {"components.tok2vec.model.encode.width": 32}},
+        "misspelt": {"model": "cnn", "overrides": {"components.tok2vec.model.encode.wdith": 32}},
     }
     srsly.write_yaml(tmp_path / "project.yml", config)
     corpus = tmp_path / "corpus" / "toy"
@@ -42,9 +43,9 @@ def test_cli_writes_the_tables_and_refuses_unknown_names_and_settings(project, c
     rc, out, _ = run_main(capsys, main, ["toy", "spacy_default", "cnn", "--rounds", "1", "--texts", "5",
                                          "--root", str(project)])
     assert rc == 0 and "cnn:" in out
-    saved = srsly.read_json(project / "benchmarks" / "results" / "arch_speed" / "toy.json")
+    saved = srsly.read_json(project / "results" / "arch_speed" / "toy.json")
     assert [r["variant"] for r in saved["rows"]] == ["spacy_default", "cnn"]
-    assert (project / "benchmarks" / "results" / "arch_speed" / "toy.md").exists()
+    assert (project / "results" / "arch_speed" / "toy.md").exists()
     with pytest.raises(BionerError, match="nonesuch: neither a lever"):
         measure("toy", ["spacy_default", "nonesuch"], root=project)
     with pytest.raises(BionerError, match="did you mean 'components.tok2vec.model.encode.width'"):
@@ -56,14 +57,14 @@ def test_cli_writes_the_tables_and_refuses_unknown_names_and_settings(project, c
 def test_readme_gets_a_copy_of_the_arch_speed_tables(project, capsys):
     from scripts.readme_tables import main as readme_main
 
-    measure_dir = project / "benchmarks" / "results" / "arch_speed"
+    measure_dir = project / "results" / "arch_speed"
     measure_dir.mkdir(parents=True)
     (measure_dir / "toy.md").write_text(markdown(measure("toy", ["cnn"], rounds=1, n_texts=5, root=project)))
     readme = project / "README.md"
     readme.write_text("intro\n<!-- corpus-table:start -->\n<!-- corpus-table:end -->\n"
                       "<!-- arch-speed:start -->\nold\n<!-- arch-speed:end -->\nend\n")
     rc, _, _ = run_main(capsys, readme_main, ["--readme", str(readme), "--corpus-dir", str(project / "corpus"),
-                                              "--benchmark-md", str(project / "benchmarks" / "results" / "results.md")])
+                                              "--benchmark-md", str(project / "results" / "results.md")])
     text = readme.read_text()
     assert rc == 0 and "old" not in text and text.endswith("end\n")
-    assert "toy: Made by `python -m benchmarks.arch_speed toy cnn`" in text and "| cnn | `configs/cnn.cfg` |" in text
+    assert "toy: Made by `python -m scripts.arch_speed toy cnn`" in text and "| cnn | `configs/cnn.cfg` |" in text

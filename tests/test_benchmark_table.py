@@ -9,8 +9,8 @@ from bioner.layout import Layout
 from bioner.report.readme import replace_between
 
 
-def benchmark(corpora, models, root, output_dir, hf_dir, speed, fresh):
-    return run_benchmark(Layout(root), corpora, models, "spacy_default", output_dir, hf_dir, speed, fresh)
+def benchmark(corpora, models, root, speed, fresh):
+    return run_benchmark(Layout(root), corpora, models, "spacy_default", speed, fresh)
 
 
 def write_metrics(root, corpus, model, f, speed):
@@ -32,17 +32,17 @@ def test_benchmark_ratios_to_spacy_default(tmp_path):
     write_metrics(tmp_path, "bc5cdr", "scibert", 0.81, 2000)
     hf = {"ents_p": 0.75, "ents_r": 0.77, "ents_f": 0.76, "ents_per_type": {}, "train_seconds": 800,
           "words_per_second": 1800.0, "device": "cpu (2 threads)"}
-    (tmp_path / "hf").mkdir()
-    srsly.write_json(tmp_path / "hf" / "bc5cdr.json", hf)
+    (tmp_path / "results" / "hf_baseline").mkdir(parents=True)
+    srsly.write_json(tmp_path / "results" / "hf_baseline" / "bc5cdr.json", hf)
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn", "bilstm", "scibert"],
-              root=tmp_path, output_dir=tmp_path / "out", hf_dir=tmp_path / "hf", speed=False, fresh=True)
-    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
+              root=tmp_path, speed=False, fresh=True)
+    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "results" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default", "cnn", "scibert", "hf_baseline"}  # bilstm not trained
     assert abs(rows["scibert"]["hf_f1_ratio"] - 0.81 / 0.76) < 1e-9
     assert rows["hf_baseline"]["cpu_wps_1proc"] == 1800.0
     assert abs(rows["cnn"]["f1_ratio"] - 1.05) < 1e-9
     assert rows["spacy_default"]["f1_ratio"] == 1.0
-    md = (tmp_path / "out" / "results.md").read_text()
+    md = (tmp_path / "results" / "results.md").read_text()
     assert "| bc5cdr | cnn | config as is | 84.00 | 84.00 | **84.00** | 1.050 |" in md
     assert "10 min (cpu)" in md
     assert "F1 ratio 1.066" in md
@@ -66,16 +66,16 @@ def test_benchmark_keeps_rows_of_models_no_longer_on_disk(tmp_path):
     (tmp_path / "metrics" / "bc5cdr").mkdir(parents=True)
     write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.80, 10000)
     write_metrics(tmp_path, "bc5cdr", "cnn", 0.84, 8000)
-    dirs = dict(root=tmp_path, output_dir=tmp_path / "out", hf_dir=tmp_path / "hf", speed=False)
+    dirs = dict(root=tmp_path, speed=False)
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=False, **dirs)
     (tmp_path / "metrics" / "bc5cdr" / "cnn.json").unlink()
     write_metrics(tmp_path, "bc5cdr", "spacy_default", 0.70, 10000)  # re-measured
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=False, **dirs)
-    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
+    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "results" / "results.json")["rows"]}
     assert rows["cnn"]["ents_f"] == 0.84
     assert abs(rows["cnn"]["f1_ratio"] - 0.84 / 0.70) < 1e-9  # ratio to this run's baseline
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], fresh=True, **dirs)
-    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "out" / "results.json")["rows"]}
+    rows = {r["model"]: r for r in srsly.read_json(tmp_path / "results" / "results.json")["rows"]}
     assert set(rows) == {"spacy_default"}
 
 
@@ -94,16 +94,15 @@ def test_seed_runs_of_a_benchmark_model_give_a_row_over_seeds(tmp_path):
         if name != "cnn":  # its own run: write_metrics above
             srsly.write_json(tmp_path / "metrics" / "bc5cdr" / f"{name}.json", {"ents_f": f})
     srsly.write_json(tmp_path / "metrics" / "bc5cdr" / "cnn-seed1.package-check.json", {"ents_f": 0.0})
-    dirs = dict(root=tmp_path, output_dir=tmp_path / "out", hf_dir=tmp_path / "hf", speed=False, fresh=True)
+    dirs = dict(root=tmp_path, speed=False, fresh=True)
     benchmark(corpora=["bc5cdr"], models=["spacy_default", "cnn"], **dirs)
-    seeds = srsly.read_json(tmp_path / "out" / "results.json")["seed_rows"]
+    seeds = srsly.read_json(tmp_path / "results" / "results.json")["seed_rows"]
     assert seeds == [{"corpus": "bc5cdr", "model": "cnn", "trained_with": "1200 steps", "seeds": 3,
                       "test_f": "82.00 ± 2.00", "runs": "80.00, 82.00, 84.00"}]
-    md = (tmp_path / "out" / "results.md").read_text()
+    md = (tmp_path / "results" / "results.md").read_text()
     assert "| bc5cdr | cnn | 1200 steps | 3 | **82.00 ± 2.00** | 80.00, 82.00, 84.00 |" in md
     # --no-measure: the rows as they were, the tables rebuilt
-    before = srsly.read_json(tmp_path / "out" / "results.json")["rows"]
+    before = srsly.read_json(tmp_path / "results" / "results.json")["rows"]
     write_metrics(tmp_path, "bc5cdr", "cnn", 0.50, 8000)
-    run_benchmark(Layout(tmp_path), ["bc5cdr"], ["spacy_default", "cnn"], "spacy_default", tmp_path / "out",
-                  tmp_path / "hf", speed=False, measure=False)
-    assert srsly.read_json(tmp_path / "out" / "results.json")["rows"] == before
+    run_benchmark(Layout(tmp_path), ["bc5cdr"], ["spacy_default", "cnn"], "spacy_default", speed=False, measure=False)
+    assert srsly.read_json(tmp_path / "results" / "results.json")["rows"] == before

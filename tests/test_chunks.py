@@ -12,8 +12,10 @@ from spacy.util import load_config
 from thinc.api import registry
 
 import bioner.training as train_module
-from bioner.chunks import chunk_dir, chunk_learn_rate, train_in_chunks
+from bioner.chunks import chunk_learn_rate, train_in_chunks
 from bioner.errors import BionerError
+from bioner.layout import TrainingDir
+from bioner.training import TrainRequest
 from conftest import PROJECT_DIR
 
 CONFIG = PROJECT_DIR / "configs" / "cnn.cfg"
@@ -55,14 +57,15 @@ def test_chunk_schedule_is_the_runs_schedule_from_its_first_step():
 
 def test_chunks_continue_skip_when_done_and_a_stop_loses_one_chunk(tmp_path, corpus_dir, monkeypatch):
     output = tmp_path / "training" / "toy" / "cnn"
-    settings = dict(max_steps=30, eval_frequency=10, overrides="training.batcher.size.start=60")
+    request = TrainRequest(CONFIG, output, corpus_dir, "-1", max_steps=30, eval_frequency=10,
+                           overrides={"training.batcher.size.start": 60}, chunk_steps=10)
 
     def train():
-        train_in_chunks(CONFIG, output, corpus_dir, 10, gpu="-1", **settings)
+        train_in_chunks(request)
 
     train()
-    chunks = [chunk_dir(output, i) for i in range(3)]
-    assert all((c / "model-last").exists() for c in chunks) and not chunk_dir(output, 3).exists()
+    chunks = [TrainingDir(output).chunk(i).path for i in range(3)]
+    assert all((c / "model-last").exists() for c in chunks) and not TrainingDir(output).chunk(3).path.exists()
     # chunk 1 starts from chunk 0's last model: every component sourced from it ...
     config = load_config(chunks[1].with_name("chunk-1.cfg"))
     assert {c["source"] for c in config["components"].values()} == {str(chunks[0] / "model-last")}
@@ -100,4 +103,5 @@ def test_chunks_continue_skip_when_done_and_a_stop_loses_one_chunk(tmp_path, cor
 
 def test_chunks_must_end_on_an_evaluation(tmp_path, corpus_dir):
     with pytest.raises(BionerError, match="not a multiple of eval_frequency 10"):
-        train_in_chunks(CONFIG, tmp_path / "out", corpus_dir, 15, gpu="-1", max_steps=30, eval_frequency=10)
+        train_in_chunks(TrainRequest(CONFIG, tmp_path / "out", corpus_dir, "-1", max_steps=30, eval_frequency=10,
+                                     chunk_steps=15))

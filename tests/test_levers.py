@@ -13,14 +13,16 @@ from spacy.training import Example
 from spacy.util import load_config, load_model_from_config
 from spacy.vocab import Vocab
 
-from benchmarks.levers import lever_table, markdown, mean_sd, record_run, seeds_markdown, summary
+from benchmarks.levers import markdown, mean_sd, record_run, seed_placeholder, seeds_markdown, summary
 from bioner.assets import git_blob_id
 from bioner.errors import BionerError
-from bioner.training import TOK2VEC_WEIGHTS, train_pipeline
+from bioner.layout import TrainingDir
+from bioner.registry import levers
+from bioner.training import TrainRequest, train_pipeline
 from scripts.pretrain import main as pretrain_main
 
 CONFIG = PROJECT_DIR / "configs" / "cnn.cfg"
-SMALL_OVERRIDES = "components.tok2vec.model.encode.width=32 components.tok2vec.model.encode.depth=1"
+SMALL_OVERRIDES = {"components.tok2vec.model.encode.width": 32, "components.tok2vec.model.encode.depth": 1}
 
 
 def tiny_docs(n: int = 12):
@@ -49,8 +51,8 @@ def initialised_tok2vec(overrides: dict) -> bytes:
 
 def test_a_trained_tok2vec_initialises_the_next_training(tmp_path, corpus_dir):
     source = tmp_path / "training" / "src" / "cnn"
-    train_pipeline(CONFIG, source, corpus_dir, gpu="-1", max_steps=4, overrides=SMALL_OVERRIDES)
-    weights = source / TOK2VEC_WEIGHTS
+    train_pipeline(TrainRequest(CONFIG, source, corpus_dir, "-1", max_steps=4, overrides=SMALL_OVERRIDES))
+    weights = TrainingDir(source).tok2vec
     trained = spacy.load(source / "model-best").get_pipe("tok2vec").model.to_bytes()
     assert weights.read_bytes() == trained
     settings = {"components.tok2vec.model.encode.width": 32, "components.tok2vec.model.encode.depth": 1}
@@ -58,11 +60,12 @@ def test_a_trained_tok2vec_initialises_the_next_training(tmp_path, corpus_dir):
     assert initialised_tok2vec(settings) != trained  # without it: a fresh initialisation
     # and through the trainer, with the fingerprint following the weights' content
     target = tmp_path / "training" / "dst" / "cnn"
-    init = f"{SMALL_OVERRIDES} paths.init_tok2vec={weights}"
-    train_pipeline(CONFIG, target, corpus_dir, gpu="-1", max_steps=2, overrides=init)
+    init = TrainRequest(CONFIG, target, corpus_dir, "-1", max_steps=2,
+                        overrides={**SMALL_OVERRIDES, "paths.init_tok2vec": str(weights)})
+    train_pipeline(init)
     first = srsly.read_json(target / "bioner_fingerprint.json")["fingerprint"]
     weights.write_bytes(initialised_tok2vec(settings))  # other weights, same path
-    train_pipeline(CONFIG, target, corpus_dir, gpu="-1", max_steps=2, overrides=init)
+    train_pipeline(init)
     assert srsly.read_json(target / "bioner_fingerprint.json")["fingerprint"] != first  # retrained
 
 
@@ -81,13 +84,13 @@ def test_pretrain_writes_weights_only_when_complete(tmp_path, capsys):
 
 def test_lever_entries_are_checked(tmp_path):
     project = tmp_path / "project.yml"
-    srsly.write_yaml(project, {"vars": {"levers": {"a": {"overrides": "x=1"}}}})
-    with pytest.raises(BionerError, match="vars.levers.a needs at least `model`"):
-        lever_table(project)
-    srsly.write_yaml(project, {"vars": {"levers": {"a": {"model": "cnn", "overide": "x=1"}}}})
-    with pytest.raises(BionerError, match="unknown field"):
-        lever_table(project)
-    assert set(lever_table(PROJECT_DIR / "project.yml")) >= {"cnn", "cnn_floret", "cnn_pretrain"}
+    srsly.write_yaml(project, {"vars": {"levers": {"a": {"overrides": {"x": 1}}}}})
+    with pytest.raises(BionerError, match="vars.levers.a.model: Field required"):
+        levers(project)
+    srsly.write_yaml(project, {"vars": {"levers": {"a": {"model": "cnn", "overrides": "x=1"}}}})
+    with pytest.raises(BionerError, match="vars.levers.a.overrides: Input should be a valid dictionary"):
+        levers(project)
+    assert set(levers(PROJECT_DIR / "project.yml")) >= {"cnn", "cnn_floret", "cnn_pretrain"}
 
 
 def test_summary_means_over_seeds_against_the_cnn_row(tmp_path):
@@ -106,9 +109,13 @@ def test_summary_means_over_seeds_against_the_cnn_row(tmp_path):
     assert rows["cnn"]["command"].endswith("--seed <N>")
     assert mean_sd([1.0]) == "1.00 (1 seed)"
     srsly.write_json(tmp_path / "bc5cdr.json", results)
-    assert "| cnn_floret | 2 | 82.50 ± 0.71 | +2.00 |" in markdown(tmp_path)
-    assert "| bc5cdr | cnn_floret | 2 | **79.50 ± 0.71** | 82.50 ± 0.71 |" in seeds_markdown(tmp_path)
-    assert "| bc5cdr | cnn |" not in seeds_markdown(tmp_path)  # no test figure: not a final config
+    configs = PROJECT_DIR / "configs"
+    assert "| cnn_floret | 2 | 82.50 ± 0.71 | +2.00 |" in markdown(tmp_path, configs)
+    assert "| bc5cdr | cnn_floret | 2 | **79.50 ± 0.71** | 82.50 ± 0.71 |" in seeds_markdown(tmp_path, configs)
+    assert "| bc5cdr | cnn |" not in seeds_markdown(tmp_path, configs)  # no test figure: not a final config
+    # a run recorded through scripts.levers: its command for any seed
+    assert seed_placeholder("python -m scripts.levers bc5cdr cnn --seeds 2 --max-steps 3000", 2) == \
+        "python -m scripts.levers bc5cdr cnn --seeds <N> --max-steps 3000"
 
 
 def test_a_row_whose_config_changed_since_is_marked(tmp_path):

@@ -39,7 +39,7 @@ def fake_train(fail_after_steps: bool):
 
 
 def run(tmp_path, corpus_dir):
-    train_module.train_pipeline(CONFIG, tmp_path / "training" / "jnlpba" / "cnn", corpus_dir, gpu="-1")
+    train_module.train_pipeline(train_module.TrainRequest(CONFIG, tmp_path / "training" / "jnlpba" / "cnn", corpus_dir, "-1"))
 
 
 def test_interrupted_training_leaves_no_model_and_rerun_restarts(tmp_path, corpus_dir, monkeypatch):
@@ -86,51 +86,57 @@ def test_gpu_asked_for_without_one_is_a_clear_error(monkeypatch):
         runtime.resolve_gpu("cuda")
 
 
+def overrides_of(config, corpus_dir, transformer=None, max_steps=0, eval_frequency=0, settings=""):
+    """build_overrides of the request a command line with these options makes."""
+    request = train_module.TrainRequest(config, corpus_dir / "out", corpus_dir, "-1", transformer, max_steps,
+                                        eval_frequency, train_module.parse_settings(settings))
+    return train_module.build_overrides(request, corpus_dir / "log")
+
+
 def test_step_budget_is_evaluated_at_its_last_step(tmp_path):
     """Otherwise the last steps are never candidates for model-best (and a short
     budget would leave the untrained step-0 model as model-best)."""
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 50, 0)
+    overrides = overrides_of(CONFIG, tmp_path, None, 50, 0)
     assert overrides["training.max_steps"] == 50
     assert overrides["training.eval_frequency"] == 50  # the config's is 200
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 1000, 0)
+    overrides = overrides_of(CONFIG, tmp_path, None, 1000, 0)
     assert "training.eval_frequency" not in overrides
     # 450 steps, evaluated every 200 would never evaluate steps 401-450: every 150
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 450, 0)
+    overrides = overrides_of(CONFIG, tmp_path, None, 450, 0)
     assert overrides["training.eval_frequency"] == 150
     # 451 = 11 x 41: evaluating every 41 steps would cost too much; kept at 200
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 451, 0)
+    overrides = overrides_of(CONFIG, tmp_path, None, 451, 0)
     assert "training.eval_frequency" not in overrides
-    scibert = train_module.build_overrides(PROJECT_DIR / "configs" / "scibert.cfg", tmp_path, tmp_path / "log",
-                                           TransformerChoice("/models/x", True), 180, 0)
+    scibert = overrides_of(PROJECT_DIR / "configs" / "scibert.cfg", tmp_path, TransformerChoice("/models/x", True), 180, 0)
     assert scibert["training.optimizer.learn_rate.warmup_steps"] == 18
     assert scibert["components.transformer.model.name"] == "/models/x"
     assert scibert["components.transformer.model.tokenizer_config.do_lower_case"] is True
 
 
 def test_overrides_are_section_key_value_pairs(tmp_path):
-    overrides = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0,
+    overrides = overrides_of(CONFIG, tmp_path, None, 0, 0,
                                              "training.dropout=0.2 training.batcher.size=800")
     assert overrides["training.dropout"] == 0.2 and overrides["training.batcher.size"] == 800
     with pytest.raises(BionerError, match="section.key=value"):
-        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0, "training.dropout 0.2")
+        overrides_of(CONFIG, tmp_path, None, 0, 0, "training.dropout 0.2")
 
 
 def test_transformer_budget_applies_to_transformer_configs_only(tmp_path):
     """The stand-in's CPU budget (vars.transformers.standin in project.yml)
     reaches a config with a transformer, whatever its file name; never the CNN."""
-    table = srsly.read_yaml(PROJECT_DIR / "project.yml")["vars"]["transformers"]
-    standin = choose_transformer("standin", table)
+    project_file = PROJECT_DIR / "project.yml"
+    standin = choose_transformer("standin", project_file)
     assert standin.lowercase and Path(standin.name, "config.json").exists()
     renamed = tmp_path / "biobert.cfg"
     renamed.write_text((PROJECT_DIR / "configs" / "scibert.cfg").read_text())
-    scibert = train_module.build_overrides(renamed, tmp_path, tmp_path / "log", standin, 0, 0, "training.dropout=0.2")
+    scibert = overrides_of(renamed, tmp_path, standin, 0, 0, "training.dropout=0.2")
     assert scibert["components.transformer.model.name"] == standin.name
     assert scibert["training.max_steps"] == 2000 and scibert["training.batcher.size"] == 800
     assert scibert["training.optimizer.learn_rate.initial_rate"] == 1e-4 and scibert["training.dropout"] == 0.2
-    cnn = train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", standin, 0, 0)
+    cnn = overrides_of(CONFIG, tmp_path, standin, 0, 0)
     assert not any("transformer" in k or k.startswith("training.") for k in cnn)
     # an HF name or folder that is not a table key is taken as it is
-    other = choose_transformer("/models/biobert", table, lowercase=True)
+    other = choose_transformer("/models/biobert", project_file, lowercase=True)
     assert other == TransformerChoice("/models/biobert", True)
 
 
@@ -140,7 +146,7 @@ def test_training_refuses_a_folder_that_is_not_a_training_output(tmp_path, corpu
     corpus_models = tmp_path / "training" / "jnlpba"
     (corpus_models / "cnn" / "model-best").mkdir(parents=True)
     with pytest.raises(BionerError, match="not a training output"):
-        train_module.train_pipeline(CONFIG, corpus_models, corpus_dir, gpu="-1")
+        train_module.train_pipeline(train_module.TrainRequest(CONFIG, corpus_models, corpus_dir, "-1"))
     assert (corpus_models / "cnn" / "model-best").is_dir()
 
 
@@ -149,11 +155,11 @@ def test_missing_gpu_is_an_error_even_when_training_would_be_skipped(tmp_path, c
     run(tmp_path, corpus_dir)
     monkeypatch.setattr(runtime, "gpu_is_available", lambda: False)
     with pytest.raises(BionerError, match="--gpu 7 asked for, but no GPU is usable"):
-        train_module.train_pipeline(CONFIG, tmp_path / "training" / "jnlpba" / "cnn", corpus_dir, gpu="7")
+        train_module.train_pipeline(train_module.TrainRequest(CONFIG, tmp_path / "training" / "jnlpba" / "cnn", corpus_dir, "7"))
 
 
 def test_unknown_override_key_is_rejected_with_the_closest_key(tmp_path):
     with pytest.raises(BionerError, match=r"'training.dropuot' is not a setting of .*cnn.cfg.*did you mean 'training.dropout'"):
-        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0, "training.dropuot=0.2")
+        overrides_of(CONFIG, tmp_path, None, 0, 0, "training.dropuot=0.2")
     with pytest.raises(BionerError, match="not a setting"):
-        train_module.build_overrides(CONFIG, tmp_path, tmp_path / "log", None, 0, 0, "nosection.x=1")
+        overrides_of(CONFIG, tmp_path, None, 0, 0, "nosection.x=1")

@@ -135,9 +135,10 @@ def fake_training(fail=(), interrupt=(), seconds=0.0):
     training log whose score grows with the sampled width."""
     calls = []
 
-    def run_logged(cmd, log, cwd):
+    def run_logged(target, args, log, title=""):
+        request = args[0]
         n = len(calls)
-        calls.append(cmd)
+        calls.append(request)
         time.sleep(seconds)
         if n in interrupt:
             raise KeyboardInterrupt
@@ -146,8 +147,8 @@ def fake_training(fail=(), interrupt=(), seconds=0.0):
             log.write_text("Traceback ...\nValueError: bad combination\n", encoding="utf8")
             return 1
         log.write_text("ok\n", encoding="utf8")
-        settings = parse_settings(cmd[cmd.index("--overrides") + 1])
-        out = cwd / cmd[4]
+        settings = request.overrides
+        out = request.output
         out.mkdir(parents=True)
         f = settings["components.tok2vec.model.encode.width"] / 10
         srsly.write_jsonl(out / "training_log.jsonl", [{"step": 0, "score": 0.0, "scores": {"ents_f": 0.0}},
@@ -171,9 +172,9 @@ def test_failed_trials_are_recorded_and_the_study_resumes(project, monkeypatch):
     assert results["trials"][1]["reason"] == "exit 1: ValueError: bad combination"
     best = max((r for r in results["trials"] if r["dev_f"] is not None), key=lambda r: r["dev_f"])
     assert results["best"]["trial"] == best["trial"]
-    table = (project / "benchmarks/results/tune/toy_cnn.md").read_text(encoding="utf8")
+    table = (project / "results/tune/toy_cnn.md").read_text(encoding="utf8")
     assert "**best**" in table and "bad combination" in table and "config as is |" in table
-    assert srsly.read_json(project / "benchmarks/results/tune/toy_cnn.json")["best"]["overrides"] == best["overrides"]
+    assert srsly.read_json(project / "results/tune/toy_cnn.json")["best"]["overrides"] == best["overrides"]
     tuned = project / "configs" / "cnn_tuned_toy.cfg"
     config = load_config(tuned, interpolate=True)
     assert config["components"]["tok2vec"]["model"]["encode"]["width"] == best["values"]["width"]
@@ -198,7 +199,7 @@ def test_an_interrupted_trial_does_not_count(project, monkeypatch):
     monkeypatch.setattr(tuning, "run_logged", fake_training(interrupt=(1,)))
     with pytest.raises(KeyboardInterrupt):
         run_tune(project, 2)
-    rows = srsly.read_json(project / "benchmarks/results/tune/toy_cnn.json")["trials"]
+    rows = srsly.read_json(project / "results/tune/toy_cnn.json")["trials"]
     assert [r["state"] for r in rows] == ["complete", "fail"] and rows[1]["reason"].startswith("interrupted")
     # a tune killed outright (SIGKILL) leaves its trial running in the study
     study = optuna.load_study(study_name="toy_cnn", storage=f"sqlite:///{project}/training/toy/tune/cnn/study.db")
@@ -282,16 +283,16 @@ def test_weasel_run_tune_end_to_end(tmp_path):
     budget = ["--vars.tune_steps", "4", "--vars.tune_minutes", "10"]
 
     out = weasel(project, "tune", *budget, "--vars.tune_trials", "2")
-    results = srsly.read_json(project / "benchmarks/results/tune/tiny_cnn.json")
+    results = srsly.read_json(project / "results/tune/tiny_cnn.json")
     assert [r["state"] for r in results["trials"]] == ["complete", "complete"], results["trials"]
     assert all(0 <= r["dev_f"] <= 100 and r["best_step"] in (0, 2, 4) for r in results["trials"])
     assert f"overrides: {results['best']['overrides']}" in out
-    table = (project / "benchmarks/results/tune/tiny_cnn.md").read_text(encoding="utf8")
+    table = (project / "results/tune/tiny_cnn.md").read_text(encoding="utf8")
     assert [line.split(" | ")[1] for line in table.splitlines() if line.startswith(("| 0 |", "| 1 |"))] == \
         ["complete", "complete"]
 
     weasel(project, "tune", *budget, "--vars.tune_trials", "3")  # resumes: exactly one more trial
-    again = srsly.read_json(project / "benchmarks/results/tune/tiny_cnn.json")
+    again = srsly.read_json(project / "results/tune/tiny_cnn.json")
     assert len(again["trials"]) == 3 and again["trials"][:2] == results["trials"]
     # each trial keeps its logs, not its models
     assert sorted(p.name for p in (project / "training/tiny/tune/cnn/trial-0").iterdir()) == \
