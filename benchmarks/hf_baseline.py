@@ -46,7 +46,7 @@ from bioner.errors import BionerError
 from bioner.evaluation.taxonomy import prf
 from bioner.io import write_json_atomic
 from bioner.runtime import parse_gpu
-from bioner.layout import Layout
+from bioner.layout import CorpusDir, Layout
 from bioner.training import choose_transformer
 Span = Tuple[str, int, int]  # (type, start, end) with end exclusive
 Sentence = Tuple[List[str], List[str]]  # (tokens, IOB2 tags)
@@ -299,8 +299,9 @@ def main(
     transformers.logging.set_verbosity_error()
     device = pick_device(gpu)
 
-    train_sents = read_sentences(Path(corpus_dir) / corpus / "train.spacy", max_train_sentences)
-    test_sents = read_sentences(Path(corpus_dir) / corpus / "test.spacy", max_test_sentences)
+    folder = CorpusDir(Path(corpus_dir) / corpus)
+    train_sents = read_sentences(folder.docbin("train"), max_train_sentences)
+    test_sents = read_sentences(folder.docbin("test"), max_test_sentences)
     if not train_sents or not test_sents:
         raise typer.BadParameter(f"empty split: {len(train_sents)} train, {len(test_sents)} test sentences")
     labels = ["O"] + sorted({tag for _, tags in train_sents for tag in tags} - {"O"})

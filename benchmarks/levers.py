@@ -37,7 +37,7 @@ from bioner.child import run_logged
 from bioner.errors import BionerError
 from bioner.evaluation.scoring import evaluate_model
 from bioner.io import atomic_path, write_json_atomic, write_text_atomic
-from bioner.layout import Layout
+from bioner.layout import CorpusDir, Layout
 from bioner.registry import LeverEntry, levers
 from bioner.training import TrainRequest, dev_curve, train
 
@@ -64,20 +64,20 @@ def record_run(results: Dict[str, Any], key: str, record: Dict[str, Any]) -> Non
 
 
 def train_dev_corpus(layout: Layout, corpus: str) -> Path:
-    """corpus/<corpus>/train_dev/: train.spacy = train + dev, dev.spacy = dev."""
+    """corpus/<corpus>/train_dev/: its train split = train + dev, its dev split = dev."""
     out = layout.train_dev_corpus(corpus)
     src = [layout.docbin(corpus, s) for s in ("train", "dev")]
-    made = out / "train.spacy"
+    made = out.docbin("train")
     if made.exists() and made.stat().st_mtime >= max(p.stat().st_mtime for p in src):
-        return out
+        return out.path
     merged = DocBin(store_user_data=False)
     for path in src:
         merged.merge(DocBin().from_disk(path))
-    with atomic_path(out) as tmp:
+    with atomic_path(out.path) as tmp:
         tmp.mkdir()
-        merged.to_disk(tmp / "train.spacy")
-        (tmp / "dev.spacy").write_bytes(src[1].read_bytes())
-    return out
+        merged.to_disk(CorpusDir(tmp).docbin("train"))
+        CorpusDir(tmp).docbin("dev").write_bytes(src[1].read_bytes())
+    return out.path
 
 
 @contextlib.contextmanager

@@ -1,8 +1,8 @@
-"""Bounded load test of `scripts.serve`: N requests of 1-20 abstracts from C
+"""Bounded load test of the server (bioner.serve.server, in a child process): N requests of 1-20 abstracts from C
 concurrent clients, against a server it starts on a free 127.0.0.1 port (or
 one at --url), then plain `nlp.pipe` over the same texts in the same run.
 
-    python -m benchmarks.serve_load training/bc5cdr/cnn/model-best --texts corpus/bc5cdr/test.spacy
+    python -m scripts.serve_load training/bc5cdr/cnn/model-best --texts corpus/bc5cdr/test.spacy
 
 Abstracts: the Docs of a DocBin (--texts, e.g. a test split), else synthetic
 ones (benchmarks/memory.py); requests are drawn from them with a fixed seed.
@@ -22,7 +22,6 @@ import random
 import shlex
 import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,9 @@ from typing import Dict, Iterator, List, Optional, Sequence
 
 import typer
 
+from bioner.child import start_logged, stop
 from bioner.layout import Layout
+from bioner.serve.server import serve_forever
 
 from .memory import synthetic_abstracts
 
@@ -66,13 +67,13 @@ def cpu_seconds_of(pid: int) -> Optional[float]:
         return None
 
 
-def wait_until_healthy(url: str, process: Optional[subprocess.Popen] = None, timeout: float = 120) -> None:
+def wait_until_healthy(url: str, process=None, timeout: float = 120) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the server exited with status {process.returncode} before it was ready")
+        if process is not None and not process.is_alive():
+            raise RuntimeError(f"the server exited with status {process.exitcode} before it was ready")
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                 return
@@ -83,30 +84,21 @@ def wait_until_healthy(url: str, process: Optional[subprocess.Popen] = None, tim
 
 
 @contextlib.contextmanager
-def running_server(models: Sequence[str], options: Sequence[str] = (), log_path: Optional[Path] = None,
-                   ready_timeout: float = 120) -> Iterator[tuple]:
-    """`python -m scripts.serve` on a free 127.0.0.1 port; yields (url, process);
+def running_server(models: Sequence[str], settings: Optional[Dict] = None, log_path: Optional[Path] = None,
+                   ready_timeout: float = 120, log_level: str = "info") -> Iterator[tuple]:
+    """The server (bioner.serve.server) in a child process on a free
+    127.0.0.1 port, `settings` its ServeSettings fields; yields (url, process);
     stops it on exit."""
     port = free_port()
-    command = [sys.executable, "-m", "scripts.serve", "--host", "127.0.0.1", "--port", str(port)]
-    for model in models:
-        command += ["--model", str(model)]
-    command += list(options)
-    log = open(log_path, "w") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=log, stderr=subprocess.STDOUT)
+    log = log_path or Path(os.devnull)
+    process = start_logged(serve_forever, ([str(m) for m in models], "127.0.0.1", port, "-1", log_level), log,
+                           f"serve on port {port}", kwargs=settings or {})
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url, process, ready_timeout)
         yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if log_path:
-            log.close()
+        stop(process)
 
 
 def load_texts(path: Optional[Path], n_synthetic: int = 500, seed: int = 0) -> List[str]:
@@ -240,12 +232,13 @@ def markdown(result: Dict) -> str:
 
 def benchmark(model: str, texts_path: Optional[Path] = None, url: Optional[str] = None, requests: int = 2000,
               concurrency: int = 16, min_texts: int = 1, max_texts: int = 20, seed: int = 0,
-              server_options: Sequence[str] = (), log_path: Optional[Path] = None, n_synthetic: int = 500) -> Dict:
+              server_options: Optional[Dict] = None, log_path: Optional[Path] = None, n_synthetic: int = 500) -> Dict:
     """The whole run: server (unless url), warm-up, load, plain nlp.pipe."""
     import platform
 
     from bioner.runtime import load_pipeline
 
+    server_options = dict(server_options or {})
     load_start = os.getloadavg()[0]
     texts = load_texts(texts_path, n_synthetic, seed=seed)
     batch = make_requests(texts, requests, min_texts, max_texts, seed)
@@ -257,8 +250,8 @@ def benchmark(model: str, texts_path: Optional[Path] = None, url: Optional[str] 
     with contextlib.ExitStack() as stack:
         pid = None
         if url is None:
-            options = ["--max-texts", str(max(max_texts, 1)), "--log-level", "warning", *server_options]
-            url, process = stack.enter_context(running_server([model], options, log_path))
+            settings = {"max_texts": max(max_texts, 1), **server_options}
+            url, process = stack.enter_context(running_server([model], settings, log_path, log_level="warning"))
             pid = process.pid
         run_load(url, warm, words_of, concurrency=concurrency)
         rss_before, cpu_before = (rss_mib_of(pid), cpu_seconds_of(pid)) if pid else (None, None)
@@ -271,12 +264,12 @@ def benchmark(model: str, texts_path: Optional[Path] = None, url: Optional[str] 
     # the server has stopped: plain nlp.pipe gets the same machine to itself
     plain = time_plain_pipe(nlp, [t for r in batch for t in r])
     return {
-        "command": "python -m benchmarks.serve_load " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": "python -m scripts.serve_load " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         "model": model,
         "texts_source": str(texts_path) if texts_path else "synthetic abstracts (benchmarks/memory.py)",
         "texts_per_request": [min_texts, max_texts],
         "seed": seed,
-        "server_options": list(server_options),
+        "server_options": server_options,
         "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores",
         "load": load,
         "server_rss_mib": {"before": rss_before, "after": rss_after,
@@ -305,11 +298,11 @@ def main(
     output_dir: Path = typer.Option(DEFAULT_OUTPUT, help="Where load.json and load.md go"),
 ) -> None:
     """Load-test the server and compare it with plain nlp.pipe."""
-    options = []
+    options = {}
     if batch_size is not None:
-        options += ["--batch-size", str(batch_size)]
+        options["batch_size"] = batch_size
     if batch_wait_ms is not None:
-        options += ["--batch-wait-ms", str(batch_wait_ms)]
+        options["batch_wait_ms"] = batch_wait_ms
     output_dir.mkdir(parents=True, exist_ok=True)
     result = benchmark(model, texts, url, requests, concurrency, min_texts, max_texts, seed, options,
                        log_path=output_dir / "server.log")

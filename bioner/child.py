@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from .console import say
 from .errors import BionerError
@@ -24,14 +24,14 @@ from .errors import BionerError
 GRACE_SECONDS = 60
 
 
-def _child(target: Callable, args: Sequence[Any], log: str) -> None:
+def _child(target: Callable, args: Sequence[Any], log: str, kwargs: Dict[str, Any]) -> None:
     fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-        target(*args)
+        target(*args, **kwargs)
     except BionerError as err:
         say("fail", str(err))
         sys.exit(1)
@@ -40,22 +40,35 @@ def _child(target: Callable, args: Sequence[Any], log: str) -> None:
         sys.stderr.flush()
 
 
-def run_logged(target: Callable, args: Sequence[Any], log: Path, title: str = "") -> int:
-    """Run `target(*args)` in a child process, appending its output to `log`
-    (under a header line with `title` and the time); return its exit status
-    (0: done, 1: a BionerError, whose line is the log's last)."""
+def start_logged(target: Callable, args: Sequence[Any], log: Path, title: str = "",
+                 kwargs: Optional[Dict[str, Any]] = None) -> multiprocessing.process.BaseProcess:
+    """Start `target(*args, **kwargs)` in a child process, its output appended
+    to `log` (under a header line with `title` and the time)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a", encoding="utf8") as fh:  # a re-run appends: a run that only skips keeps the earlier log
         fh.write(f"\n$ {title or target.__name__}  # {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-    process = multiprocessing.get_context("spawn").Process(target=_child, args=(target, tuple(args), str(log)))
+    process = multiprocessing.get_context("spawn").Process(
+        target=_child, args=(target, tuple(args), str(log), dict(kwargs or {})))
     process.start()
+    return process
+
+
+def stop(process: multiprocessing.process.BaseProcess) -> None:
+    """SIGTERM (the child cleans up), then kill after GRACE_SECONDS."""
+    process.terminate()
+    process.join(GRACE_SECONDS)
+    with contextlib.suppress(Exception):
+        process.kill()  # nothing once it has exited
+    process.join()
+
+
+def run_logged(target: Callable, args: Sequence[Any], log: Path, title: str = "") -> int:
+    """Run `target(*args)` in a child process with its output in `log`;
+    return its exit status (0: done, 1: a BionerError, whose line is the log's last)."""
+    process = start_logged(target, args, log, title)
     try:
         process.join()
     except BaseException:
-        process.terminate()
-        process.join(GRACE_SECONDS)
-        with contextlib.suppress(Exception):
-            process.kill()  # nothing once it has exited
-        process.join()
+        stop(process)
         raise
     return process.exitcode if process.exitcode is not None else 1

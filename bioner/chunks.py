@@ -122,7 +122,7 @@ def train_in_chunks(request: TrainRequest) -> None:
         if patience and rows[-1]["step"] - best["step"] >= patience:
             info(f"No dev improvement for {rows[-1]['step'] - best['step']} steps (patience {patience}): stopping")
             break
-    record = {"config": str(config_path), "overrides": settings, **transformer_record(request, settings)}
+    record = {"config": str(config_path), "overrides": settings, **transformer_record(request)}
     assemble(output, chunks, chunk_steps, record)
 
 

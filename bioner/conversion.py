@@ -21,7 +21,7 @@ from spacy.tokens import Doc, DocBin
 
 from .console import info, warn
 from .corpora import Corpus
-from .layout import SPLITS, Layout
+from .layout import SPLITS, CorpusDir, Layout
 from .errors import BionerError
 from .formats import ReadOptions, get_format
 from .io import atomic_paths
@@ -150,8 +150,9 @@ def convert_corpus(corpus: Corpus, layout: Layout, strict: bool = False,
 
 def write_outputs(out: Path, all_docs: Dict[str, List[Doc]], stats_data: Dict[str, Any]) -> None:
     """Write <split>.spacy and stats.json all-or-nothing (stats.json last)."""
-    paths = [out / f"{split}.spacy" for split in all_docs] + [out / "stats.json"]
+    folder = CorpusDir(out)
+    paths = [folder.docbin(split) for split in all_docs] + [folder.stats]
     with atomic_paths(paths, out) as tmps:
         for split, docs in all_docs.items():
-            DocBin(docs=docs, store_user_data=False).to_disk(tmps[out / f"{split}.spacy"])
-        srsly.write_json(tmps[out / "stats.json"], stats_data)
+            DocBin(docs=docs, store_user_data=False).to_disk(tmps[folder.docbin(split)])
+        srsly.write_json(tmps[folder.stats], stats_data)

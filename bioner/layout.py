@@ -17,6 +17,20 @@ SPLITS = ("train", "dev", "test")
 
 
 @dataclass(frozen=True)
+class CorpusDir:
+    """A converted corpus's folder: one DocBin per split and its counts."""
+
+    path: Path
+
+    def docbin(self, split: str) -> Path:
+        return self.path / f"{split}.spacy"
+
+    @property
+    def stats(self) -> Path:
+        return self.path / "stats.json"
+
+
+@dataclass(frozen=True)
 class TrainingDir:
     """A training's output folder (bioner.training, bioner.chunks): the best
     and last models, spaCy's JSONL log, the fingerprint of what it was
@@ -83,15 +97,18 @@ class Layout:
     def corpus(self, corpus: str) -> Path:
         return self.root / "corpus" / corpus
 
+    def corpus_dir(self, corpus: str) -> CorpusDir:
+        return CorpusDir(self.corpus(corpus))
+
     def docbin(self, corpus: str, split: str) -> Path:
-        return self.corpus(corpus) / f"{split}.spacy"
+        return self.corpus_dir(corpus).docbin(split)
 
     def stats(self, corpus: str) -> Path:
-        return self.corpus(corpus) / "stats.json"
+        return self.corpus_dir(corpus).stats
 
-    def train_dev_corpus(self, corpus: str) -> Path:
-        """A corpus folder whose train.spacy is train + dev (final trainings)."""
-        return self.corpus(corpus) / "train_dev"
+    def train_dev_corpus(self, corpus: str) -> CorpusDir:
+        """A corpus folder whose train split is train + dev (final trainings)."""
+        return CorpusDir(self.corpus(corpus) / "train_dev")
 
     def training(self, corpus: str, model: str) -> Path:
         return self.root / "training" / corpus / model

@@ -36,7 +36,7 @@ from spacy.util import load_config
 from .console import good
 from .errors import BionerError
 from .io import replace_path
-from .layout import PROJECT_FILE, TrainingDir
+from .layout import PROJECT_FILE, CorpusDir, TrainingDir
 from .models import traits_of_config
 from .registry import TransformerEntry, transformers
 from .runtime import check_gpu, load_pipeline, resolve_gpu
@@ -165,16 +165,15 @@ def build_overrides(request: TrainRequest, log_path: Path) -> Dict[str, Any]:
     config_path, corpus_dir, transformer = request.config, request.corpus_dir, request.transformer
     config = load_config(config_path, interpolate=False)
     overrides: Dict[str, Any] = {
-        "paths.train": str(corpus_dir / "train.spacy"),
-        "paths.dev": str(corpus_dir / "dev.spacy"),
+        "paths.train": str(CorpusDir(corpus_dir).docbin("train")),
+        "paths.dev": str(CorpusDir(corpus_dir).docbin("dev")),
         "paths.log": str(log_path),
     }
     if request.seed is not None and request.seed != config["system"].get("seed"):
         overrides["system.seed"] = request.seed
-    traits = traits_of_config(load_config(config_path, interpolate=True), where=str(config_path))
     max_steps, settings = request.max_steps, dict(request.overrides)
-    if traits.has_transformer and transformer is not None:
-        prefix = f"components.{traits.transformer_component}.model"
+    prefix = transformer_model(request)
+    if prefix is not None:
         overrides[f"{prefix}.name"] = transformer.name
         overrides[f"{prefix}.tokenizer_config.do_lower_case"] = transformer.lowercase
         max_steps = max_steps or transformer.max_steps
@@ -197,6 +196,15 @@ def build_overrides(request: TrainRequest, log_path: Path) -> Dict[str, Any]:
     return overrides
 
 
+def transformer_model(request: TrainRequest) -> Optional[str]:
+    """`components.<transformer>.model` where the request's weights apply:
+    a transformer was chosen and the config has one (read from the config)."""
+    if request.transformer is None:
+        return None
+    traits = traits_of_config(load_config(request.config, interpolate=True), where=str(request.config))
+    return f"components.{traits.transformer_component}.model" if traits.has_transformer else None
+
+
 def dev_curve(log_path: Path) -> Dict[str, Any]:
     """Best dev score, its step, and the last step, from spaCy's JSONL log."""
     rows = [r for r in srsly.read_jsonl(log_path) if "score" in r] if Path(log_path).exists() else []
@@ -212,7 +220,7 @@ def fingerprint(config_path: Path, overrides: Dict[str, Any], corpus_dir: Path) 
     h = hashlib.sha256(Path(config_path).read_bytes())
     h.update(json.dumps({k: v for k, v in overrides.items() if k != "paths.log"}, sort_keys=True).encode())
     for split in ("train", "dev"):
-        h.update((corpus_dir / f"{split}.spacy").read_bytes())
+        h.update(CorpusDir(corpus_dir).docbin(split).read_bytes())
     for key in sorted(k for k in overrides if k.startswith("paths.") and k not in ("paths.train", "paths.dev", "paths.log")):
         path = Path(str(overrides[key]))
         for part in sorted(path.rglob("*")) if path.is_dir() else [path] if path.is_file() else []:
@@ -248,10 +256,10 @@ def export_tok2vec(model_dir: Path, path: Path) -> bool:
     return True
 
 
-def transformer_record(request: TrainRequest, settings: Dict[str, Any]) -> Dict[str, Any]:
-    """The stamp's note of the weights used, where the config has a transformer."""
+def transformer_record(request: TrainRequest) -> Dict[str, Any]:
+    """The stamp's note of the weights used, where they applied."""
     transformer = request.transformer
-    if transformer is None or not any(k.startswith("components.") and k.endswith(".model.name") for k in settings):
+    if transformer_model(request) is None:
         return {}
     return {"transformer": {"key": transformer.key, "label": transformer.label, "name": transformer.name}}
 
@@ -271,8 +279,8 @@ def train_pipeline(request: TrainRequest) -> None:
     the JSONL log, the fingerprint and the tok2vec weights)."""
     corpus_dir, output = request.corpus_dir, TrainingDir(request.output)
     for split in ("train", "dev"):
-        if not (corpus_dir / f"{split}.spacy").exists():
-            raise BionerError(f"{corpus_dir / split}.spacy not found. Run the convert step first.")
+        if not CorpusDir(corpus_dir).docbin(split).exists():
+            raise BionerError(f"{CorpusDir(corpus_dir).docbin(split)} not found. Run the convert step first.")
     check_gpu(request.gpu)  # a GPU that does not exist is an error even when nothing is to train
     check_replaceable(output)
     settings = build_overrides(request, output.log)
@@ -281,10 +289,9 @@ def train_pipeline(request: TrainRequest) -> None:
         good(f"{output.path}: already trained with this config and data, skipping")
         return
     gpu_id = resolve_gpu(request.gpu, "Training")
-    transformer_keys = [k for k in settings if k.startswith("components.") and k.endswith(".model.name")]
-    if gpu_id < 0 and transformer_keys:
+    prefix = transformer_model(request)
+    if gpu_id < 0 and prefix is not None:
         # fp16 autocast and grad scaling need CUDA
-        prefix = transformer_keys[0][: -len(".name")]
         settings[f"{prefix}.mixed_precision"] = False
         settings[f"{prefix}.grad_scaler_config.enabled"] = False
     partial = output.partial
@@ -303,7 +310,7 @@ def train_pipeline(request: TrainRequest) -> None:
         shutil.rmtree(partial.path, ignore_errors=True)  # Ctrl-C, SIGTERM, an error: no half model
         raise
     record = {"fingerprint": stamp, "config": str(request.config), "overrides": settings,
-              "gpu": gpu_id, "train_seconds": seconds, **transformer_record(request, settings)}
+              "gpu": gpu_id, "train_seconds": seconds, **transformer_record(request)}
     srsly.write_json(partial.stamp, record)
     replace_path(partial.path, output.path)
     good(f"Saved {output.model_best}")

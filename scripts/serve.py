@@ -12,9 +12,8 @@ from typing import List
 
 import typer
 
-from bioner.console import good, info, run_cli
-from bioner.errors import BionerError
-from bioner.runtime import resolve_gpu, use_device
+from bioner.console import run_cli
+from bioner.serve.server import serve_forever
 
 
 def serve(
@@ -29,28 +28,8 @@ def serve(
     log_level: str = typer.Option("info", help="uvicorn's log level"),
 ) -> None:
     """Load every MODEL, then serve them until interrupted (Ctrl-C)."""
-    import uvicorn
-
-    from bioner.serve import ServeSettings, create_app, load_models
-
-    gpu_id = resolve_gpu(gpu, "Serving")
-    use_device(gpu_id)
-    models = load_models(model)
-    for name, served in models.items():
-        f1 = "n/a" if served.f1 is None else f"{served.f1 * 100:.2f}"
-        info(f"{name} {served.version}: labels {', '.join(served.labels) or 'none'}, F1 {f1} (from {served.source})")
-    settings = ServeSettings(max_text_chars=max_text_chars, max_texts=max_texts, batch_size=batch_size,
-                             batch_wait_ms=batch_wait_ms, gpu_id=gpu_id)
-    app = create_app(models, settings)
-    good(f"Serving {len(models)} pipeline(s) on http://{host}:{port} (page /, API docs /docs)")
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level)
-    server = uvicorn.Server(config)
-    try:
-        server.run()
-    except OSError as err:  # e.g. the port is taken
-        raise BionerError(f"cannot listen on {host}:{port}: {err}") from None
-    if not server.started:
-        raise BionerError(f"the server did not start on {host}:{port} (is the port taken? see the log above)")
+    serve_forever(model, host, port, gpu, log_level, max_text_chars=max_text_chars, max_texts=max_texts,
+                  batch_size=batch_size, batch_wait_ms=batch_wait_ms)
 
 
 if __name__ == "__main__":

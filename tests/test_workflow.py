@@ -197,12 +197,12 @@ def test_levers_workflow_and_a_wheel_with_vectors(tiny_project):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = srsly.read_json(project / "corpus" / "text" / "report.json")
     assert report["sentences"] > 0 and set(report["held_out_sentences"]) == {"tiny/dev", "tiny/test", "tiny_rel/test"}
-    runs = srsly.read_json(project / "benchmarks" / "results" / "levers" / "tiny.json")["runs"]
+    runs = srsly.read_json(project / "results" / "levers" / "tiny.json")["runs"]
     assert sorted(runs) == ["cnn_floret/seed1"]
     assert all(0 <= r["dev_f"] <= 100 and r["last_step"] == 4 for r in runs.values())
     stamp = srsly.read_json(project / "training" / "tiny" / "levers" / "cnn_floret-seed1" / "bioner_fingerprint.json")
     assert stamp["overrides"]["system.seed"] == 1
-    assert "| cnn_floret | 1 |" in (project / "benchmarks" / "results" / "levers" / "README.md").read_text()
+    assert "| cnn_floret | 1 |" in (project / "results" / "levers" / "README.md").read_text()
     # a final model with the vectors: trained and packaged, the table inside the wheel (that a
     # wheel installs and loads offline is checked by the other end-to-end tests: same code)
     floret = "paths.vectors=corpus/text/vectors components.tok2vec.model.embed.include_static_vectors=true"
