@@ -16,8 +16,11 @@ from bioner.report.readme import below_title, corpus_table, fill, headline_table
 
 
 def tables(corpus_dir: Path, results_dir: Path, configs_dir: Path) -> Dict[str, str]:
-    """Every table whose source exists, by marker name."""
-    found = {"corpus-table": corpus_table(corpus_dir)}
+    """Every table whose source exists, by marker name: a table whose source
+    is missing (no corpus converted here, no benchmark run) keeps its text."""
+    found = {}
+    if any(corpus_dir.glob("*/stats.json")):
+        found["corpus-table"] = corpus_table(corpus_dir)
     if (results_dir / "results.json").exists():
         found["headline-table"] = headline_table(srsly.read_json(results_dir / "results.json"), configs_dir)
     if (results_dir / "results.md").exists():

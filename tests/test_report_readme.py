@@ -1,6 +1,8 @@
 """bioner/report/readme.py and scripts/readme_tables.py: the README gets the
 corpus table and the headline results, the lab's document the rest, each
 between its markers wherever they are."""
+import shutil
+
 import pytest
 import srsly
 from conftest import PROJECT_DIR, files_under, run_main
@@ -38,7 +40,11 @@ def project(tmp_path):
     srsly.write_json(results / "results.json", RESULTS)
     (results / "results.md").write_text("FULL RESULTS TABLE\n")
     (results / "levers" / "README.md").write_text("# levers\n\nLEVERS TABLE\n")
-    (tmp_path / "corpus").mkdir()
+    split = {"documents": 2, "doc_markers": True, "sentences": 3, "tokens": 40, "entities": 5,
+             "entities_per_type": {"Chemical": 5}}
+    (tmp_path / "corpus" / "toy").mkdir(parents=True)
+    srsly.write_json(tmp_path / "corpus" / "toy" / "stats.json",
+                     {"corpus": "toy", "splits": {s: split for s in ("train", "dev", "test")}})
     return tmp_path
 
 
@@ -60,7 +66,7 @@ def test_each_document_gets_its_own_tables(project, capsys):
     rc, out, _ = run_main(capsys, main, args(project))
     user, lab = (project / "README.md").read_text(), (project / "benchmarks" / "README.md").read_text()
     assert rc == 0 and "old" not in user and "old" not in lab
-    assert "| corpus | split | documents |" in user and "**84.00**" in user
+    assert "| toy | dev | 2 | 3 | 40 | 5 (Chemical 5) |" in user and "**84.00**" in user
     assert "FULL RESULTS TABLE" not in user and "LEVERS TABLE" not in user
     assert "FULL RESULTS TABLE" in lab and "LEVERS TABLE" in lab and "# levers" not in lab
     assert user.endswith("user end\n") and lab.endswith("lab end\n")
@@ -94,3 +100,12 @@ def test_fill_leaves_documents_without_the_markers_alone():
         fill({PROJECT_DIR / "a.md": "text\n"}, {"x": "X"})
     filled = fill({PROJECT_DIR / "a.md": "a\n", PROJECT_DIR / "b.md": "<!-- x:start -->\n<!-- x:end -->\n"}, {"x": "X"})
     assert filled[PROJECT_DIR / "a.md"] == "a\n" and filled[PROJECT_DIR / "b.md"] == "<!-- x:start -->\nX\n<!-- x:end -->\n"
+
+
+def test_a_table_without_its_source_keeps_its_text(project, capsys):
+    """No corpus converted (a fresh checkout): the corpus table is left as it is, not emptied."""
+    shutil.rmtree(project / "corpus" / "toy")
+    kept = USER.replace("<!-- corpus-table:start -->\nold\n", "<!-- corpus-table:start -->\n| jnlpba | train | 1 |\n")
+    (project / "README.md").write_text(kept)
+    rc, _, _ = run_main(capsys, main, args(project))
+    assert rc == 0 and "| jnlpba | train | 1 |" in (project / "README.md").read_text()
