@@ -66,7 +66,7 @@ def test_each_document_gets_its_own_tables(project, capsys):
     rc, out, _ = run_main(capsys, main, args(project))
     user, lab = (project / "README.md").read_text(), (project / "benchmarks" / "README.md").read_text()
     assert rc == 0 and "old" not in user and "old" not in lab
-    assert "| toy | dev | 2 | 3 | 40 | 5 (Chemical 5) |" in user and "**84.00**" in user
+    assert "| toy | 2 / 2 / 2 | 3 / 3 / 3 | 40 / 40 / 40 | 5 / 5 / 5 | Chemical 5 |" in user and "**84.00**" in user
     assert "FULL RESULTS TABLE" not in user and "LEVERS TABLE" not in user
     assert "FULL RESULTS TABLE" in lab and "LEVERS TABLE" in lab and "# levers" not in lab
     assert user.endswith("user end\n") and lab.endswith("lab end\n")

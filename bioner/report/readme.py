@@ -23,21 +23,27 @@ from ..corpora import SPLITS
 from ..errors import BionerError
 
 
+def _per_split(splits: List[Mapping[str, Any]], key: str) -> str:
+    return " / ".join(f"{s[key]:,}" for s in splits)
+
+
 def corpus_table(corpus_dir: Path) -> str:
-    rows = ["| corpus | split | documents | sentences | tokens | entities (per type) |",
-            "|---|---|---:|---:|---:|---|"]
+    """One row per converted corpus, each count as train / dev / test; the
+    entity types with their train counts (the per-split counts per type are
+    in stats.json)."""
+    rows = ["| corpus | documents | sentences | tokens | entities | entity types (train) |",
+            "|---|---:|---:|---:|---:|---|"]
     for stats_path in sorted(corpus_dir.glob("*/stats.json")):
         stats = srsly.read_json(stats_path)
-        for split in SPLITS:
-            s = stats["splits"][split]
-            types = ", ".join(f"{k} {v:,}" for k, v in s["entities_per_type"].items())
-            docs = f"{s['documents']:,}" + ("" if s["doc_markers"] else "*")
-            rows.append(
-                f"| {stats['corpus']} | {split} | {docs} | {s['sentences']:,} | {s['tokens']:,} "
-                f"| {s['entities']:,} ({types}) |"
-            )
+        splits = [stats["splits"][split] for split in SPLITS]
+        docs = " / ".join(f"{s['documents']:,}" + ("" if s["doc_markers"] else "*") for s in splits)
+        types = ", ".join(f"{k} {v:,}" for k, v in stats["splits"]["train"]["entities_per_type"].items())
+        rows.append(f"| {stats['corpus']} | {docs} | {_per_split(splits, 'sentences')} | {_per_split(splits, 'tokens')} "
+                    f"| {_per_split(splits, 'entities')} | {types} |")
     rows.append("")
-    rows.append("\\* no document markers in the file: consecutive sentences grouped into Docs (`sentences_per_doc`).")
+    rows.append(f"Counts: {' / '.join(SPLITS)}. \\* no document markers in the file: consecutive sentences "
+                "grouped into Docs (`sentences_per_doc`). Made by `weasel run readme .` from "
+                "`corpus/<corpus>/stats.json` (written by convert).")
     return "\n".join(rows)
 
 
@@ -51,6 +57,7 @@ def headline_table(results: Mapping[str, Any], configs_dir: Path) -> str:
     benchmark's results.json. Comparison runs without a config of their own
     (the plain Hugging Face fine-tune) stay in the lab's full table."""
     rows: List[str] = [
+        f"Made by `make benchmark` and `weasel run readme .`. "
         f"Test split, entity-level exact match, micro F1 (spaCy's scorer), one seed. Speed: words/s of "
         f"`nlp.pipe` over the test texts, 1 process, on {results['machine']}. Ratios: to spaCy's default "
         f"NER (`configs/spacy_default.cfg`) trained and timed the same way on the same corpus.",
