@@ -16,7 +16,7 @@ changed (the training's fingerprint: config, settings, data, vectors) and
 evaluates a model on test only once. `--train-dev` trains on train+dev for a
 fixed number of steps: the median best step of the lever's train-only runs
 (dev is then part of training: its score is not a measure, model-last is
-the model). The markdown tables (results/levers/README.md) are made anew
+the model). The markdown tables (Layout.lever_tables: results/levers/README.md) are made anew
 from every JSON there. Each run records the git blob id of its config file,
 so a row whose config has changed since is marked as such (its command no
 longer reproduces it as it stands).
@@ -90,7 +90,7 @@ def locked_results(layout: Layout, results_path: Path):
         results = srsly.read_json(results_path) if results_path.exists() else {"corpus": results_path.stem, "runs": {}}
         yield results
         write_json_atomic(results_path, results)
-        write_text_atomic(results_path.parent / "README.md", markdown(results_path.parent, layout.configs))
+        write_text_atomic(layout.lever_tables, markdown(layout.lever_results, layout.configs))
 
 
 def run_name(lever: str, seed: int, train_dev: bool) -> str:

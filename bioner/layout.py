@@ -94,8 +94,12 @@ class Layout:
     def asset(self, corpus: str, split: str, suffix: str) -> Path:
         return self.assets(corpus) / f"{split}{suffix}"
 
+    @property
+    def corpora_dir(self) -> Path:
+        return self.root / "corpus"
+
     def corpus(self, corpus: str) -> Path:
-        return self.root / "corpus" / corpus
+        return self.corpora_dir / corpus
 
     def corpus_dir(self, corpus: str) -> CorpusDir:
         return CorpusDir(self.corpus(corpus))
@@ -147,7 +151,7 @@ class Layout:
     # in-domain text (bioner.text) and what is trained on it
     @property
     def text_dir(self) -> Path:
-        return self.root / "corpus" / "text"
+        return self.corpora_dir / "text"
 
     @property
     def text_file(self) -> Path:
@@ -187,6 +191,11 @@ class Layout:
     def lever_results(self) -> Path:
         """One <corpus>.json per corpus and their tables (README.md)."""
         return self.results / "levers"
+
+    @property
+    def lever_tables(self) -> Path:
+        """The markdown tables of every corpus's lever runs."""
+        return self.lever_results / "README.md"
 
     def lever_run(self, corpus: str, run: str) -> TrainingDir:
         """A lever's training for one seed, e.g. run 'cnn_floret+train_dev-seed1'."""

@@ -54,17 +54,20 @@ def test_cli_writes_the_tables_and_refuses_unknown_names_and_settings(project, c
         measure("other", ["cnn"], root=project)
 
 
-def test_readme_gets_a_copy_of_the_arch_speed_tables(project, capsys):
+def test_lab_readme_gets_a_copy_of_the_arch_speed_tables(project, capsys):
     from scripts.readme_tables import main as readme_main
 
     measure_dir = project / "results" / "arch_speed"
     measure_dir.mkdir(parents=True)
     (measure_dir / "toy.md").write_text(markdown(measure("toy", ["cnn"], rounds=1, n_texts=5, root=project)))
     readme = project / "README.md"
-    readme.write_text("intro\n<!-- corpus-table:start -->\n<!-- corpus-table:end -->\n"
-                      "<!-- arch-speed:start -->\nold\n<!-- arch-speed:end -->\nend\n")
-    rc, _, _ = run_main(capsys, readme_main, ["--readme", str(readme), "--corpus-dir", str(project / "corpus"),
-                                              "--benchmark-md", str(project / "results" / "results.md")])
-    text = readme.read_text()
+    readme.write_text("intro\n<!-- corpus-table:start -->\n<!-- corpus-table:end -->\n")
+    lab = project / "benchmarks" / "README.md"
+    lab.parent.mkdir()
+    lab.write_text("lab\n<!-- arch-speed:start -->\nold\n<!-- arch-speed:end -->\nend\n")
+    rc, _, _ = run_main(capsys, readme_main, ["--readme", str(readme), "--lab-readme", str(lab),
+                                              "--root", str(project)])
+    text = lab.read_text()
     assert rc == 0 and "old" not in text and text.endswith("end\n")
     assert "toy: Made by `python -m scripts.arch_speed toy cnn`" in text and "| cnn | `configs/cnn.cfg` |" in text
+    assert "arch_speed" not in readme.read_text()
