@@ -146,6 +146,10 @@ def previous_rows(path: Path) -> Dict[Tuple[str, str], Dict[str, Any]]:
     }
 
 
+def previous_seed_rows(path: Path) -> List[Dict[str, Any]]:
+    return srsly.read_json(path).get("seed_rows", []) if path.exists() else []
+
+
 def seed_rows(layout: Layout, corpora: List[str], models: List[str]) -> List[Dict[str, Any]]:
     """Test F1 over seeds of each benchmark model that has seed runs: its own
     run (metrics/<corpus>/<model>.json) and every <model>-seed<N>.json whose
@@ -181,7 +185,7 @@ def seeds_table(rows: List[Dict[str, Any]]) -> str:
         return ""
     lines = ["", "Benchmark models over seeds (the run above, and `python -m scripts.train <config> "
              "training/<corpus>/<model>-seed<N> ... --seed <N>` with its settings, then `python -m scripts.evaluate`; "
-             "commands in the README's Results):", "",
+             "commands in benchmarks/README.md):", "",
              "| corpus | model | trained with | seeds | test F1 mean ± sd | each run |", "|---|---|---|---:|---:|---|"]
     lines += [f"| {r['corpus']} | {r['model']} | {r['trained_with']} | {r['seeds']} | **{r['test_f']}** | {r['runs']} |"
               for r in rows]
@@ -264,6 +268,10 @@ def run_benchmark(layout: Layout, corpora: List[str], models: List[str], baselin
     add_ratios(rows, baseline)
     machine = f"{platform.machine()} CPU, {os.cpu_count()} cores"
     seeds = seed_rows(layout, corpora, models)
+    measured = {(r["corpus"], r["model"]) for r in seeds}
+    # a row over seeds whose runs are not on disk here is kept as it was measured, like the rows above
+    seeds += [r for r in ([] if fresh else previous_seed_rows(layout.results_table(".json")))
+              if (r["corpus"], r["model"]) not in measured and r["corpus"] in corpora and r["model"] in models]
     write_json_atomic(layout.results_table(".json"), {"machine": machine, "rows": rows, "seed_rows": seeds,
                                                      "references": REFERENCES})
     from .levers import seeds_markdown  # the 3-seed rows of the final configs

@@ -106,3 +106,8 @@ def test_seed_runs_of_a_benchmark_model_give_a_row_over_seeds(tmp_path):
     write_metrics(tmp_path, "bc5cdr", "cnn", 0.50, 8000)
     run_benchmark(Layout(tmp_path), ["bc5cdr"], ["spacy_default", "cnn"], "spacy_default", speed=False, measure=False)
     assert srsly.read_json(tmp_path / "results" / "results.json")["rows"] == before
+    # ... the rows over seeds too, when the seed runs are not on disk (a fresh checkout)
+    shutil.rmtree(tmp_path / "metrics")
+    run_benchmark(Layout(tmp_path), ["bc5cdr"], ["spacy_default", "cnn"], "spacy_default", speed=False, measure=False)
+    assert srsly.read_json(tmp_path / "results" / "results.json")["seed_rows"] == seeds
+    assert "| bc5cdr | cnn | 1200 steps | 3 | **82.00 ± 2.00** |" in (tmp_path / "results" / "results.md").read_text()
