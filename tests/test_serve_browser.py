@@ -1,15 +1,16 @@
 """The serve web page in a real headless Chromium, against a real server on
 127.0.0.1. Skipped only when Chromium is absent (`make test` installs
 Debian's package when apt-get is available)."""
-from pathlib import Path
 
 import httpx
 import pytest
 
 from benchmarks.serve_page import find_chromium, use_page
 from benchmarks.serve_load import running_server
+from bioner.layout import Layout
+from conftest import PROJECT_DIR
 
-SCREENSHOT = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "serve" / "browser-test.png"
+SCREENSHOT = Layout(PROJECT_DIR).serve_results / "browser-test.png"
 # The emoji is one code point but two UTF-16 units: the page must not shift the marks
 TEXT = "\U0001F642 Naloxone reverses the effect of clonidine on hypertension, not on a headache."
 
