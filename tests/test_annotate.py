@@ -79,9 +79,11 @@ def run(capsys, *argv):
 
 def test_medline_titles_abstracts_pmids_and_bad_records():
     records, report = records_of(MEDLINE)
-    assert [r["id"] for r in records] == ["10000001", "10000003", "10000004", "10000005"]
-    assert report.bad == {"no abstract": {"count": 1, "examples": ["PMID 10000002 (line 37)"]}}
+    assert [r["id"] for r in records] == ["10000001", "10000002", "10000003", "10000004", "10000005"]
+    assert report.bad == {} and report.title_only == 1  # 10000002: a letter, its title only
+    assert records[1]["text"] == "Letter: dexamethasone and nephrotoxicity."
     assert report.deleted_citations == 2 and report.error is None
+    del records[1]
     structured = records[1]
     assert [s["name"] for s in structured["sections"]] == [
         "title", "abstract:BACKGROUND", "abstract:METHODS", "abstract:RESULTS", "abstract:CONCLUSIONS"]
@@ -116,7 +118,8 @@ def test_invalid_utf8_in_xml_is_a_file_error_with_its_line(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_bytes(MEDLINE.read_bytes().replace("naïfs".encode(), b"na\xefve"))
     records, report = records_of(bad)
-    assert [r["id"] for r in records] == ["10000001", "10000003"]
+    assert [r["id"] for r in records] == ["10000001", "10000002", "10000003"]
+    assert report.last_good_id == "10000003" and report.error.endswith("last complete record: 10000003")
     line = next(i for i, text in enumerate(MEDLINE.read_bytes().splitlines(), 1) if "naïfs".encode() in text)
     assert report.error.startswith(f"malformed XML at line {line} (") and "Invalid bytes in character encoding" in report.error
 
@@ -167,6 +170,15 @@ def test_input_errors_are_one_line(tmp_path, capsys, toy_model):
         find_inputs([MEDLINE, other / MEDLINE.name])
 
 
+def test_skip_title_only_flag_skips_and_counts_them(tmp_path, capsys, toy_model):
+    out = tmp_path / "out"
+    rc, stdout, _ = run(capsys, MEDLINE, "--model", toy_model, "--output-dir", out, "--skip-title-only")
+    assert rc == 0 and "1 title-only skipped" in stdout
+    assert "10000002" not in [r["id"] for r in read_jsonl(out / "medline_sample.jsonl")]
+    report = srsly.read_json(out / "annotate_report.json")
+    assert (report["docs"], report["title_only"], report["title_only_skipped"], report["bad_records"]) == (4, 0, 1, 0)
+
+
 # -- annotating and the output formats ---------------------------------------
 
 @pytest.fixture(scope="module")
@@ -201,10 +213,10 @@ def test_outputs_offsets_slice_the_input_text(annotated_run, toy_model):
                 assert text[ent["start"]:ent["end"]] == ent["text"]
             assert record["model"] == {"name": "en_bioner_toy", "version": "0.0.1"}
     medline = read_jsonl(out / "medline_sample.jsonl")
-    assert ("néphrotoxicité", "Disease") in [(e["text"], e["label"]) for e in medline[2]["entities"]]
+    assert ("néphrotoxicité", "Disease") in [(e["text"], e["label"]) for e in medline[3]["entities"]]
     # the abbreviations component ran: ARF takes the label of "acute renal failure"
     assert [e["label"] for e in medline[0]["entities"] if e["text"] == "ARF"] == ["Disease", "Disease"]
-    conclusions = [e for e in medline[1]["entities"] if e["section"] == "abstract:CONCLUSIONS"]
+    conclusions = [e for e in medline[2]["entities"] if e["section"] == "abstract:CONCLUSIONS"]
     assert [e["text"] for e in conclusions] == ["Dexamethasone", "cisplatin", "nephrotoxicity"]
 
 
@@ -212,10 +224,11 @@ def test_report_counts_bad_records_per_file(annotated_run):
     _, out = annotated_run
     report = srsly.read_json(out / "annotate_report.json")
     files = {Path(f["input"]).name: f for f in report["files"]}
-    assert files["medline_sample.xml"]["bad"]["no abstract"]["count"] == 1
+    assert files["medline_sample.xml"]["bad"] == {} and files["medline_sample.xml"]["title_only"] == 1
     assert files["medline_malformed.xml"]["error"].startswith("malformed XML at line 17")
     assert files["mine.jsonl"]["bad"]["invalid JSON"]["examples"][0].startswith("line 3 ")
-    assert (report["docs"], report["bad_records"], report["files_with_errors"]) == (7, 2, 1)
+    assert (report["docs"], report["bad_records"], report["files_with_errors"]) == (8, 1, 1)
+    assert (report["title_only"], report["title_only_skipped"]) == (1, 0)
     assert report["entities"] == sum(len(r["entities"]) for s in ("medline_sample", "medline_malformed", "mine")
                                      for r in read_jsonl(out / f"{s}.jsonl"))
 
@@ -432,7 +445,7 @@ def test_ray_local_mode_matches_local_and_skips_finished(tmp_path, toy_model, ca
     for shard in ("medline_sample", "second", "mine"):
         assert read_jsonl(ray_out / f"{shard}.jsonl") == read_jsonl(local / f"{shard}.jsonl")
         assert (ray_out / f"{shard}.pubtator").read_text() == (local / f"{shard}.pubtator").read_text()
-    assert [r["id"] for r in read_jsonl(ray_out / "second.jsonl")] == ["30000001", "30000003", "30000004",
-                                                                      "30000005"]
+    assert [r["id"] for r in read_jsonl(ray_out / "second.jsonl")] == ["30000001", "30000002", "30000003",
+                                                                      "30000004", "30000005"]
     report = srsly.read_json(ray_out / "annotate_report.json")
-    assert (report["docs"], report["bad_records"]) == (9, 2)
+    assert (report["docs"], report["bad_records"], report["title_only"]) == (11, 0, 2)

@@ -22,7 +22,8 @@ def run_local(job: Job, n_process: int = 1) -> Tuple[List[FileReport], Progress]
                  f"({n_process} process{'es' if n_process > 1 else ''})")
         for inp in todo:
             report = annotate_input(nlp, inp, job.out_dir, job.formats, n_process=n_process,
-                                    batch_size=job.batch_size, progress=progress)
+                                    batch_size=job.batch_size, progress=progress,
+                                    skip_title_only=job.skip_title_only)
             input_finished(report, reports, progress)
     finally:
         progress.close()

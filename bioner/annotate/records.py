@@ -76,8 +76,9 @@ def annotated(record: Dict[str, Any], doc, model: Dict[str, str]) -> Dict[str, A
 @dataclass
 class FileReport:
     """What happened to one input: documents and entities written, bad
-    records by reason (count and the first examples), and a file-level error
-    (malformed XML, unreadable file) after which the rest was not read."""
+    records by reason (count and the first examples), title-only citations
+    annotated or skipped, and a file-level error (malformed XML, a damaged
+    gzip, an unreadable file) after which the rest was not read."""
 
     input: str
     shard: str
@@ -86,7 +87,10 @@ class FileReport:
     words: int = 0
     bad: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     error: Optional[str] = None
+    last_good_id: Optional[str] = None  # with an error: the last record read before it
     deleted_citations: int = 0
+    title_only: int = 0  # MEDLINE citations without an abstract, annotated (their title)
+    title_only_skipped: int = 0  # the same, skipped (skip_title_only)
     seconds: float = 0.0
 
     def add_bad(self, reason: str, where: str) -> None:
@@ -109,6 +113,9 @@ class FileReport:
     def summary(self) -> str:
         """One line: counts, bad records by reason, the error if any."""
         line = f"{self.input}: {self.docs:,} docs, {self.entities:,} entities"
+        if self.title_only or self.title_only_skipped:
+            line += (f" ({self.title_only:,} title-only annotated)" if self.title_only
+                     else f" ({self.title_only_skipped:,} title-only skipped)")
         if self.bad:
             reasons = ", ".join(f"{e['count']:,} {reason}" for reason, e in sorted(self.bad.items()))
             line += f"; {self.n_bad:,} bad records skipped ({reasons})"

@@ -38,9 +38,11 @@ def annotate_input(
     n_process: int = 1,
     batch_size: int = 64,
     progress: Optional[OnDocs] = None,
+    skip_title_only: bool = False,
 ) -> FileReport:
     """Annotate `inp` into its shard in `out_dir`; return its report. Nothing
-    lands in `out_dir` unless the whole input was processed."""
+    lands in `out_dir` unless the whole input was processed. MEDLINE
+    citations with a title only are annotated unless `skip_title_only`."""
     out_dir = Path(out_dir)
     report = FileReport(input=inp.path, shard=inp.shard)
     paths = shard_paths(out_dir, inp.shard, formats)
@@ -55,7 +57,7 @@ def annotate_input(
             pending: Deque[Dict[str, Any]] = deque()
 
             def texts():
-                for record in read_input(inp, report):
+                for record in read_input(inp, report, skip_title_only):
                     pending.append(record)
                     yield record["text"]
 
@@ -87,6 +89,7 @@ class Job:
     out_dir: Path
     formats: Sequence[str]
     batch_size: int = 64
+    skip_title_only: bool = False
 
     def start(self, label: str) -> Tuple[List[FileReport], List[Input], Progress]:
         """(reports of the inputs whose shard is complete, inputs still to
