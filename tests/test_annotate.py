@@ -449,3 +449,35 @@ def test_ray_local_mode_matches_local_and_skips_finished(tmp_path, toy_model, ca
                                                                       "30000004", "30000005"]
     report = srsly.read_json(ray_out / "annotate_report.json")
     assert (report["docs"], report["bad_records"], report["title_only"]) == (11, 0, 2)
+
+
+# -- hostile text in JSONL: every record annotated or counted, never a crash -------
+
+HOSTILE_TEXTS = ["Cisplatin\x00 and nephrotoxicity", "\x0b\x0c\x1c\x85\u2028 dexamethasone \u2029",
+                 "\ufffe\uffff\ufdd0 hyperglycemia \U0010ffff", "A\u0301\u0301 cisplatin\ufeff", "\x1f\x7f ARF"]
+
+
+def test_hostile_jsonl_texts_and_ids_are_annotated_or_counted_in_every_format(tmp_path, capsys, toy_model):
+    docs = [(f"t{i}", text) for i, text in enumerate(HOSTILE_TEXTS)]
+    extra = [json.dumps({"id": "sur\ud800", "text": "cisplatin"}).encode(),  # \ud800 escape: a lone surrogate
+             json.dumps({"id": "s2", "text": "cisplatin \udfff"}).encode(),
+             json.dumps({"id": "nul\x00id", "text": "cisplatin"}).encode(),
+             json.dumps({"id": "ctl\x1bid", "text": "cisplatin"}).encode(),
+             json.dumps({"id": "nonchar\ufffe", "text": "cisplatin"}).encode()]
+    path = jsonl_input(tmp_path / "hostile.jsonl", docs, extra)
+    out = tmp_path / "out"
+    rc, _, err = run(capsys, path, "--model", toy_model, "--output-dir", out, *ALL_FORMATS)
+    assert rc == 0, err
+    records = read_jsonl(out / "hostile.jsonl")
+    assert [(r["id"], r["text"]) for r in records] == docs
+    for record in records:
+        for ent in record["entities"]:
+            assert record["text"][ent["start"]:ent["end"]] == ent["text"]
+    report = srsly.read_json(out / "hostile.report.json")
+    assert {k: v["count"] for k, v in report["bad"].items()} == {
+        "id is not valid Unicode": 1, "text is not valid Unicode": 1,
+        "id contains a control character or a non-character": 3}
+    from bioc import biocxml
+    with open(out / "hostile.bioc.xml", encoding="utf8") as fh:
+        assert [d.id for d in biocxml.load(fh).documents] == [i for i, _ in docs]
+    assert [d["id"] for d in read_pubtator(open(out / "hostile.pubtator", encoding="utf8"))] == [i for i, _ in docs]

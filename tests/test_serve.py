@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from spacy.language import Language
 
 from benchmarks.serve_load import answer_ok, benchmark, markdown
@@ -276,3 +278,56 @@ def test_stopping_fails_the_requests_in_flight_instead_of_leaving_them_waiting(r
 
     outcomes = asyncio.run(asyncio.wait_for(scenario(), 10))
     assert all(isinstance(o, ShuttingDown) for o in outcomes)
+
+
+# -- any text a client can send: 200 with exact offsets, or 422 naming it ------
+
+# every code point, lone surrogate halves (JSON's "\ud800") included, weighted
+# towards the troublesome ones: controls, NUL, non-characters, line separators
+HOSTILE = ["\x00", "\x0b", "\x1f", "\x7f", "\x85", "\u2028", "\ufeff", "\ufffe", "\uffff", "\ufdd0",
+           "\U0010ffff", "\u0301", "\ud800", "\udfff", "\udc00"]
+ANY_CHAR = st.one_of(st.characters(exclude_categories=()), st.sampled_from(HOSTILE),
+                     st.sampled_from(["aspirin", "naloxone", " ", "(", ")"]))
+
+
+def check_answer(response, texts):
+    """200 with offsets that slice each text, or 422 naming the text and the
+    character that is not Unicode text (a lone surrogate); never anything else."""
+    texts = json.loads(json.dumps(texts))  # as the server reads them: "\\ud83d\\ude00" is one character
+    surrogates = [next((j for j, c in enumerate(t) if 0xD800 <= ord(c) <= 0xDFFF), None) for t in texts]
+    if all(s is None for s in surrogates):
+        assert response.status_code == 200, response.text
+        for text, result in zip(texts, response.json()["results"]):
+            for ent in result["entities"]:
+                assert text[ent["start"]:ent["end"]] == ent["text"]
+    else:
+        assert response.status_code == 422, response.text
+        i = next(i for i, s in enumerate(surrogates) if s is not None)
+        char = texts[i][surrogates[i]]
+        assert response.json()["detail"].startswith(
+            f"text {i}: character {surrogates[i]} is U+{ord(char):04X}, a lone surrogate")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.lists(ANY_CHAR, max_size=30).map("".join), min_size=1, max_size=3))
+def test_any_text_gets_200_with_exact_offsets_or_422_naming_the_character(client, texts):
+    check_answer(post_json(client, {"texts": texts}), texts)
+
+
+def post_json(client, body):
+    """POST body as JSON with \\u escapes, as a client may: lone surrogates arrive as such."""
+    return client.post("/v1/ner", content=json.dumps(body).encode("ascii"),
+                       headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("texts", [["\ud800"], ["aspirin \udfff"], ["fine", "\ud83d x \ude00"], ["\x00\ufffe aspirin"]])
+def test_lone_surrogates_are_422_not_500(client, texts):
+    check_answer(post_json(client, {"texts": texts}), texts)
+
+
+def test_raw_invalid_utf8_is_400_and_a_surrogate_model_name_404(client):
+    response = client.post("/v1/ner", content=b'{"texts": ["aspirin \xff\xfe"]}',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "\n" not in response.json()["detail"]
+    response = post_json(client, {"texts": ["aspirin"], "model": "\ud800"})
+    assert response.status_code == 404 and "unknown model" in response.json()["detail"]

@@ -17,7 +17,8 @@
 - A folder of `.txt` files: one document per file, id = path below the
   folder without `.txt`; the whole folder is one input (one shard).
 
-A bad record (no PMID, invalid UTF-8 or JSON, no text) is skipped and
+A bad record (no PMID, invalid UTF-8 or JSON, no text, an id or text no
+writer can hold: a lone surrogate, a control character in an id) is skipped and
 counted in the FileReport with its reason and place. A broken file
 (malformed XML, invalid bytes, a gzip stream cut short or corrupt) stops
 that file only: every record complete before the damage is kept, and the
@@ -360,11 +361,6 @@ def read_jsonl(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
             continue
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             report.add_bad("no 'text' string", where)
-            continue
-        try:
-            obj["text"].encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a JSON escape such as \ud800
-            report.add_bad("text is not valid Unicode", where)
             continue
         record = _record(obj.get("id"), [("text", obj["text"], 0)], report, f"{where} (id {obj.get('id')!r})")
         if record is not None:

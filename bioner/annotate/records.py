@@ -8,15 +8,20 @@ actors): `{"id": str, "text": str, "sections": [{"name", "text", "offset"}]}`.
 their own offset are joined with one space, the PubTator convention (the
 abstract starts at len(title) + 1).
 """
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..unicode_text import not_unicode
 
 # A source's passage offsets may leave gaps (BioC); they are filled with
 # spaces so that its offsets stay valid, up to this many characters.
 MAX_GAP = 100_000
 # Characters an id cannot hold: PubTator lines are `id|t|...` and `id\t...`
 BAD_ID_CHARS = ("|", "\t", "\n", "\r")
+# ... nor can an id hold what XML (BioC) refuses, nor other controls
+CONTROL_OR_NONCHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 EXAMPLES_PER_REASON = 20
 
 
@@ -26,18 +31,25 @@ class BadRecord(Exception):
 
 def make_record(doc_id: Any, sections: Sequence[Tuple[str, str, Optional[int]]]) -> Dict[str, Any]:
     """Build a record from (name, text, offset or None) sections, in order.
-    Empty sections are dropped. Raises BadRecord for an unusable id or offsets."""
+    Empty sections are dropped. Raises BadRecord for an unusable id (one no
+    output format can hold) or offsets, or text that is not Unicode."""
     doc_id = "" if doc_id is None else str(doc_id).strip()
     if not doc_id:
         raise BadRecord("no id")
     if any(c in doc_id for c in BAD_ID_CHARS):
         raise BadRecord("id contains '|', a tab or a line break")
+    if not_unicode(doc_id):
+        raise BadRecord("id is not valid Unicode")
+    if CONTROL_OR_NONCHARACTER.search(doc_id):
+        raise BadRecord("id contains a control character or a non-character")
     parts: List[str] = []
     out = []
     end = 0
     for name, text, offset in sections:
         if not text:
             continue
+        if not_unicode(text):  # a lone surrogate: no pipeline or writer can take it
+            raise BadRecord("text is not valid Unicode")
         start = end + (1 if out else 0) if offset is None else offset
         if start < end:
             raise BadRecord(f"section {name!r} starts at {start}, inside the previous one (ends at {end})")

@@ -6,7 +6,8 @@ report and files exist, and redoes any other from the start, so an
 interrupted run loses no document and writes none twice.
 
 Formats (files `<shard>.<suffix>` in the output folder):
-- jsonl: one output record per line (id, text, sections, entities, model).
+- jsonl: one output record per line (id, text, sections, entities, model);
+  U+0085, U+2028 and U+2029 escaped, so that every splitlines() keeps a line whole.
 - pubtator: `id|t|title`, `id|a|abstract`, then `id<TAB>start<TAB>end<TAB>
   mention<TAB>label` per entity and a blank line. Offsets are into title +
   " " + abstract, as in PubTator; line breaks and tabs in the text are
@@ -64,12 +65,17 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
+# Line breaks to str.splitlines() that JSON leaves raw: escaped, so that a
+# JSONL line read with splitlines() (or by a line-based tool) stays whole
+JSON_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class JsonlWriter:
     def __init__(self, path: Path, **_):
         self.file = open(path, "w", encoding="utf8")
 
     def write(self, record: Dict[str, Any], doc) -> None:
-        self.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.file.write(json.dumps(record, ensure_ascii=False).translate(JSON_LINE_BREAKS) + "\n")
 
     def close(self) -> None:
         self.file.close()

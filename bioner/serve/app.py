@@ -6,8 +6,9 @@
     GET  /           the web page (static/), GET /docs the OpenAPI page
 
 Every error is a JSON body {"detail": "<one line>"}: 413 for a text or a
-request over the limits, 404 for an unknown model, 422 for malformed JSON or
-a wrong type, 500 when the pipeline fails on a request (the others in its
+request over the limits, 404 for an unknown model, 422 for malformed JSON, a
+wrong type or a text that is not Unicode (a lone surrogate, named with its
+position), 400 for a body that is not UTF-8, 500 when the pipeline fails on a request (the others in its
 batch still get their answers), 503 while the server starts or stops. The
 page and /docs load nothing from a CDN (fastapi-offline ships Swagger UI).
 """
@@ -23,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, StrictStr
 
+from ..unicode_text import not_unicode
 from .batching import MicroBatcher, ShuttingDown
 from .pipelines import ServedModel, label_colors
 
@@ -142,6 +144,9 @@ def create_app(models: Dict[str, ServedModel], settings: ServeSettings = ServeSe
             if len(text) > settings.max_text_chars:
                 raise HTTPException(413, f"text {i} has {len(text):,} characters; the limit is "
                                          f"{settings.max_text_chars:,}")
+            problem = not_unicode(text)
+            if problem is not None:
+                raise HTTPException(422, f"text {i}: {problem}; send it as UTF-8 or as complete \\u pairs")
         try:
             found = await batchers[name].annotate(request.texts) if request.texts else []
         except ShuttingDown as err:
