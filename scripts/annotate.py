@@ -70,7 +70,8 @@ def annotate(
     seconds = time.perf_counter() - start
     reports.sort(key=lambda r: r.input)
     summary = {
-        "model": model, "formats": formats, "inputs": len(found),
+        "model": model, "provenance": next((r.model for r in reports if r.model), None),
+        "formats": formats, "inputs": len(found),
         "docs": sum(r.docs for r in reports), "entities": sum(r.entities for r in reports),
         "bad_records": sum(r.n_bad for r in reports),
         "title_only": sum(r.title_only for r in reports),

@@ -31,6 +31,8 @@ from bioner.annotate.readers import Input, find_inputs, read_input
 from bioner.annotate.records import FileReport
 from bioner.annotate.writers import read_pubtator
 from bioner.errors import BionerError
+from bioner.provenance import folder_sha256
+from bioner.training import FINGERPRINT
 from bioner.runtime import safe_pipe, start_method
 from scripts import annotate
 
@@ -179,6 +181,30 @@ def test_skip_title_only_flag_skips_and_counts_them(tmp_path, capsys, toy_model)
     assert (report["docs"], report["title_only"], report["title_only_skipped"], report["bad_records"]) == (4, 0, 1, 0)
 
 
+def test_records_and_reports_name_the_training_that_made_the_model(tmp_path, capsys, toy_model):
+    """A training folder's meta says en_pipeline 0.0.0 like every other: the
+    records and reports carry its digest and its training stamp instead."""
+    run_dir = tmp_path / "training" / "bc5cdr" / "cnn"
+    shutil.copytree(toy_model, run_dir / "model-best")
+    meta = srsly.read_json(run_dir / "model-best" / "meta.json")
+    srsly.write_json(run_dir / "model-best" / "meta.json", {**meta, "name": "pipeline", "version": "0.0.0"})
+    srsly.write_json(run_dir / FINGERPRINT, {"fingerprint": "f" * 64, "config": "configs/cnn.cfg", "gpu": -1,
+                                             "overrides": {"paths.train": "corpus/bc5cdr/train.spacy",
+                                                           "system.seed": 2}})
+    out = tmp_path / "out"
+    rc, _, err = run(capsys, MEDLINE, "--model", run_dir / "model-best", "--output-dir", out, *ALL_FORMATS)
+    assert rc == 0, err
+    sha = folder_sha256(run_dir / "model-best")
+    expected = {"name": "en_pipeline", "version": f"0.0.0+{sha[:12]}", "path": str((run_dir / "model-best").resolve()),
+                "sha256": sha, "training": {"fingerprint": "f" * 64, "config": "configs/cnn.cfg", "corpus": "bc5cdr",
+                                            "seed": 2}}
+    assert {json.dumps(r["model"], sort_keys=True) for r in read_jsonl(out / "medline_sample.jsonl")} == {
+        json.dumps(expected, sort_keys=True)}
+    assert srsly.read_json(out / "medline_sample.report.json")["model"] == expected
+    assert srsly.read_json(out / "annotate_report.json")["provenance"] == expected
+    assert "bc5cdr with configs/cnn.cfg" in (out / "medline_sample.bioc.xml").read_text(encoding="utf8")
+
+
 # -- annotating and the output formats ---------------------------------------
 
 @pytest.fixture(scope="module")
@@ -211,7 +237,9 @@ def test_outputs_offsets_slice_the_input_text(annotated_run, toy_model):
             assert [(e["start"], e["end"], e["label"]) for e in record["entities"]] == expected
             for ent in record["entities"]:
                 assert text[ent["start"]:ent["end"]] == ent["text"]
-            assert record["model"] == {"name": "en_bioner_toy", "version": "0.0.1"}
+            sha = folder_sha256(toy_model)
+            assert record["model"] == {"name": "en_bioner_toy", "version": f"0.0.1+{sha[:12]}",
+                                       "path": str(toy_model.resolve()), "sha256": sha}
     medline = read_jsonl(out / "medline_sample.jsonl")
     assert ("néphrotoxicité", "Disease") in [(e["text"], e["label"]) for e in medline[3]["entities"]]
     # the abbreviations component ran: ARF takes the label of "acute renal failure"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from spacy.language import Language
 
 from benchmarks.serve_load import answer_ok, benchmark, markdown
+from bioner.provenance import folder_sha256
 from bioner.serve import ServeSettings, create_app, load_models
 from bioner.serve.app import STATIC_DIR
 from bioner.serve.pipelines import PALETTE, ServedModel, label_colors, model_name
@@ -76,7 +77,8 @@ def test_ner_returns_offsets_that_slice_the_text(client):
     response = ner(client, texts, model="en_serve_test")
     assert response.status_code == 200
     body = response.json()
-    assert (body["model"], body["version"]) == ("en_serve_test", "1.2.3")
+    sha = folder_sha256(body["provenance"]["path"])
+    assert (body["model"], body["version"]) == ("en_serve_test", f"1.2.3+{sha[:12]}")
     assert len(body["results"]) == 3
     found = [[(e["text"], e["label"]) for e in r["entities"]] for r in body["results"]]
     assert found == [[("Naloxone", "Chemical"), ("clonidine", "Chemical"), ("hypertension", "Disease")],
@@ -92,8 +94,12 @@ def test_model_defaults_to_the_first(client):
 
 def test_models_lists_labels_version_f1_and_colours(client):
     body = client.get("/v1/models").json()
-    assert body["models"] == [{"name": "en_serve_test", "version": "1.2.3", "labels": sorted(RULER_PATTERNS),
-                               "f1": 0.8125, "source": body["models"][0]["source"], "default": True}]
+    source = body["models"][0]["source"]
+    sha = folder_sha256(Path(source))
+    assert body["models"] == [{"name": "en_serve_test", "version": f"1.2.3+{sha[:12]}", "labels": sorted(RULER_PATTERNS),
+                               "f1": 0.8125, "source": source, "default": True, "provenance": {
+                                   "name": "en_serve_test", "version": f"1.2.3+{sha[:12]}",
+                                   "path": str(Path(source).resolve()), "sha256": sha}}]
     assert set(body["colors"]) == set(RULER_PATTERNS)
     assert len(set(body["colors"].values())) == len(RULER_PATTERNS)
     assert body["limits"] == {"max_texts": 5, "max_text_chars": 200}
@@ -331,3 +337,36 @@ def test_raw_invalid_utf8_is_400_and_a_surrogate_model_name_404(client):
     assert response.status_code == 400 and "\n" not in response.json()["detail"]
     response = post_json(client, {"texts": ["aspirin"], "model": "\ud800"})
     assert response.status_code == 404 and "unknown model" in response.json()["detail"]
+
+
+# -- provenance: a training folder is told apart from any other ----------------
+
+def test_a_training_folder_is_served_with_its_training_and_digest(tmp_path, ruler_pipeline):
+    """Two training folders with spaCy's default meta (en_pipeline 0.0.0)
+    differ in /v1/models and in every answer: version label, corpus, config,
+    fingerprint."""
+    import spacy
+    import srsly
+
+    from bioner.training import FINGERPRINT
+
+    folders = []
+    for corpus, patterns in (("bc5cdr", ["aspirin"]), ("ncbi_disease", ["headache"])):
+        run = tmp_path / "training" / corpus / "cnn"
+        nlp = spacy.blank("en")
+        nlp.add_pipe("entity_ruler").add_patterns([{"label": "X", "pattern": p} for p in patterns])
+        run.mkdir(parents=True)
+        nlp.to_disk(run / "model-best")  # meta: name "pipeline", version "0.0.0"
+        srsly.write_json(run / FINGERPRINT, {"fingerprint": corpus * 8, "config": "configs/cnn.cfg",
+                                             "overrides": {"paths.train": f"corpus/{corpus}/train.spacy"}})
+        folders.append(run / "model-best")
+    models = load_models([str(f) for f in folders])
+    with TestClient(create_app(models, SETTINGS)) as client:
+        listed = client.get("/v1/models").json()["models"]
+        assert [m["provenance"]["training"] for m in listed] == [
+            {"fingerprint": "bc5cdr" * 8, "config": "configs/cnn.cfg", "corpus": "bc5cdr"},
+            {"fingerprint": "ncbi_disease" * 8, "config": "configs/cnn.cfg", "corpus": "ncbi_disease"}]
+        versions = [m["version"] for m in listed]
+        assert versions[0] != versions[1] and all(v.startswith("0.0.0+") for v in versions)
+        answer = client.post("/v1/ner", json={"texts": ["aspirin"], "model": listed[1]["name"]}).json()
+        assert answer["version"] == versions[1] and answer["provenance"]["training"]["corpus"] == "ncbi_disease"

@@ -36,11 +36,13 @@ class ShardAnnotator:
                  skip_title_only: bool = False):
         import spacy
 
+        from ..provenance import model_provenance
         from ..runtime import load_pipeline
 
         if use_gpu:
             spacy.require_gpu(0)  # Ray sets CUDA_VISIBLE_DEVICES to the actor's GPU
         self.nlp = load_pipeline(model)
+        self.model = model_provenance(self.nlp, model)
         self.out_dir = Path(out_dir)
         self.formats = list(formats)
         self.batch_size = batch_size
@@ -53,7 +55,7 @@ class ShardAnnotator:
         for kind, path, shard in zip(batch["kind"], batch["path"], batch["shard"]):
             report = annotate_input(self.nlp, Input(str(kind), str(path), str(shard)), self.out_dir,
                                     self.formats, batch_size=self.batch_size,
-                                    skip_title_only=self.skip_title_only)
+                                    skip_title_only=self.skip_title_only, model=self.model)
             reports.append(json.dumps(report.to_dict()))
         return {"report": reports}
 

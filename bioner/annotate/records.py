@@ -70,9 +70,10 @@ def section_of(record: Dict[str, Any], starts: List[int], char: int) -> str:
     return record["sections"][max(0, bisect_right(starts, char) - 1)]["name"]
 
 
-def annotated(record: Dict[str, Any], doc, model: Dict[str, str]) -> Dict[str, Any]:
+def annotated(record: Dict[str, Any], doc, model: Dict[str, Any]) -> Dict[str, Any]:
     """The output record: the input record plus its entities (character
-    offsets into record["text"]) and the pipeline that found them."""
+    offsets into record["text"]) and the pipeline that found them (its
+    provenance: bioner.provenance.model_provenance)."""
     if doc.text != record["text"]:  # spaCy keeps the text as given; never expected
         raise RuntimeError(f"{record['id']}: the Doc's text differs from the input text")
     text = record["text"]
@@ -103,6 +104,7 @@ class FileReport:
     deleted_citations: int = 0
     title_only: int = 0  # MEDLINE citations without an abstract, annotated (their title)
     title_only_skipped: int = 0  # the same, skipped (skip_title_only)
+    model: Optional[Dict[str, Any]] = None  # the pipeline's provenance (bioner.provenance)
     seconds: float = 0.0
 
     def add_bad(self, reason: str, where: str) -> None:

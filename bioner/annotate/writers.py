@@ -27,6 +27,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 import srsly
 
+from ..provenance import describe
+
 FORMATS = {"jsonl": "jsonl", "pubtator": "pubtator", "bioc": "bioc.xml", "docbin": "spacy"}
 REPORT_SUFFIX = "report.json"
 # str.splitlines() breaks lines at these: a PubTator line must not hold any
@@ -138,13 +140,13 @@ def read_pubtator(lines: Iterable[str]) -> Iterator[Dict[str, Any]]:
 
 
 class BiocWriter:
-    def __init__(self, path: Path, model: Dict[str, str], **_):
+    def __init__(self, path: Path, model: Dict[str, Any], **_):
         from bioc import BioCCollection
         from bioc.biocxml import BioCXMLDocumentWriter
 
         self.writer = BioCXMLDocumentWriter(str(path))
         collection = BioCCollection()
-        collection.source = f"bioner annotate: {model['name']} {model['version']}"
+        collection.source = f"bioner annotate: {describe(model)}"
         collection.date = datetime.date.today().isoformat()
         collection.key = "bioner.key"
         self.writer.write_collection_info(collection)
@@ -194,5 +196,5 @@ class DocBinWriter:
 WRITERS = {"jsonl": JsonlWriter, "pubtator": PubtatorWriter, "bioc": BiocWriter, "docbin": DocBinWriter}
 
 
-def open_writers(paths: Dict[str, Path], formats: Sequence[str], model: Dict[str, str]) -> List[Any]:
+def open_writers(paths: Dict[str, Path], formats: Sequence[str], model: Dict[str, Any]) -> List[Any]:
     return [WRITERS[fmt](paths[fmt], model=model) for fmt in formats]

@@ -1,7 +1,7 @@
 """The FastAPI app: `create_app(models, settings)`.
 
     POST /v1/ner     {"texts": [...], "model": "en_bioner_cnn"} -> entities per text
-    GET  /v1/models  the pipelines served: labels, version, F1; label colours
+    GET  /v1/models  the pipelines served: labels, version, F1, provenance; label colours
     GET  /health     200 once every model's worker runs, else 503
     GET  /           the web page (static/), GET /docs the OpenAPI page
 
@@ -15,7 +15,7 @@ page and /docs load nothing from a CDN (fastapi-offline ships Swagger UI).
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
@@ -67,6 +67,8 @@ class NerResult(BaseModel):
 class NerResponse(BaseModel):
     model: str
     version: str
+    provenance: Dict[str, Any] = Field(..., description="What the model is: name, version, and for a folder its "
+                                                       "SHA-256 and training (corpus, config, fingerprint)")
     results: List[NerResult] = Field(..., description="One per text, in order")
 
 
@@ -156,6 +158,7 @@ def create_app(models: Dict[str, ServedModel], settings: ServeSettings = ServeSe
             raise HTTPException(500, f"{name}: the pipeline failed on this request "
                                      f"({type(err).__name__}: {message})") from None
         return JSONResponse({"model": name, "version": models[name].version,
+                             "provenance": models[name].provenance,
                              "results": [{"entities": entities} for entities in found]})
 
     @app.get("/v1/models", summary="The pipelines served")
