@@ -179,6 +179,12 @@ def test_skip_title_only_flag_skips_and_counts_them(tmp_path, capsys, toy_model)
     assert "10000002" not in [r["id"] for r in read_jsonl(out / "medline_sample.jsonl")]
     report = srsly.read_json(out / "annotate_report.json")
     assert (report["docs"], report["title_only"], report["title_only_skipped"], report["bad_records"]) == (4, 0, 1, 0)
+    # the shard was made with the other choice: a run without the flag redoes it
+    rc, stdout, _ = run(capsys, MEDLINE, "--model", toy_model, "--output-dir", out)
+    assert rc == 0 and "already annotated" not in stdout
+    assert "10000002" in [r["id"] for r in read_jsonl(out / "medline_sample.jsonl")]
+    rc, stdout, _ = run(capsys, MEDLINE, "--model", toy_model, "--output-dir", out)
+    assert "1 of 1 inputs already annotated" in stdout
 
 
 def test_records_and_reports_name_the_training_that_made_the_model(tmp_path, capsys, toy_model):

@@ -75,7 +75,8 @@ def annotate_input(
             for writer in writers:
                 writer.close()
         report.seconds = round(time.perf_counter() - start, 3)
-        srsly.write_json(tmp[paths["report"]], {**report.to_dict(), "formats": list(formats)})
+        srsly.write_json(tmp[paths["report"]], {**report.to_dict(), "formats": list(formats),
+                                               "skip_title_only": skip_title_only})
     return report
 
 
@@ -95,7 +96,7 @@ class Job:
         do, a progress bar for those)."""
         done, todo = [], []
         for inp in self.inputs:
-            report = finished_report(self.out_dir, inp.shard, self.formats)
+            report = finished_report(self.out_dir, inp.shard, self.formats, self.skip_title_only)
             if report is None:
                 todo.append(inp)
             else:

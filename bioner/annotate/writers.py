@@ -44,14 +44,19 @@ def shard_paths(out_dir: Path, shard: str, formats: Sequence[str]) -> Dict[str, 
     return paths
 
 
-def finished_report(out_dir: Path, shard: str, formats: Sequence[str]) -> Optional[Dict[str, Any]]:
-    """The report of a complete shard with every format asked for, else None."""
+def finished_report(out_dir: Path, shard: str, formats: Sequence[str],
+                    skip_title_only: bool = False) -> Optional[Dict[str, Any]]:
+    """The report of a complete shard with every format asked for and the same
+    title-only choice, else None. A shard from before that choice existed
+    has no title-only citation: it counts as skipping them."""
     paths = shard_paths(out_dir, shard, formats)
     if not all(p.exists() for p in paths.values()):
         return None
     try:
         report = srsly.read_json(paths["report"])
     except ValueError:
+        return None
+    if report.get("skip_title_only", True) != skip_title_only:
         return None
     return report if set(formats) <= set(report.get("formats", [])) else None
 
