@@ -175,3 +175,12 @@ def test_truncated_jsonl_gz_keeps_every_complete_line(tmp_path):
         records, report = records_of_bytes(tmp_path, packed[:cut], "cut.jsonl.gz")
         assert [r["id"] for r in records] == [f"d{i}" for i in range(n_complete)]
         assert "truncated" in report.error and report.bad == {}  # the cut line is the damage, not a bad record
+
+
+def test_concatenated_gzip_members_read_as_one_file(tmp_path):
+    """gzip allows several members in one file (`cat a.gz b.gz`), and zero padding after them."""
+    data = big_medline(300)
+    split = data.index(b"<PubmedArticle>", len(data) // 2) + 7  # inside a tag: members split anywhere
+    records, report = records_of_bytes(tmp_path, gzip.compress(data[:split]) + gzip.compress(data[split:]) + b"\0" * 8,
+                                       "two.xml.gz")
+    assert len(records) == 300 and report.error is None

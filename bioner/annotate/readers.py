@@ -32,7 +32,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 
 from lxml import etree
 
@@ -168,9 +168,10 @@ class SalvagingReader(io.RawIOBase):
             try:
                 out.append(self._inflater.decompress(data))
             except zlib.error as err:
-                out.append(self._salvage(saved, data))
-                return b"".join(out) + self._stop(f"the gzip stream is corrupt after about {start:,} "
-                                                  f"compressed bytes ({err})")
+                salvaged, fault = self._salvage(saved, data)
+                out.append(salvaged)
+                return b"".join(out) + self._stop(f"the gzip stream is corrupt (found at compressed byte "
+                                                  f"{start + fault:,}: {err})")
             self._in_member = True
             data = b""
             if self._inflater.eof:  # a member ended: another may follow (concatenated gzip)
@@ -180,15 +181,16 @@ class SalvagingReader(io.RawIOBase):
         return b"".join(out)
 
     @staticmethod
-    def _salvage(inflater, data: bytes) -> bytes:
-        """What `inflater` yields from `data` fed one byte at a time, up to the fault."""
+    def _salvage(inflater, data: bytes) -> Tuple[bytes, int]:
+        """What `inflater` yields from `data` fed one byte at a time up to the
+        fault, and the fault's index in `data`."""
         out = []
         for i in range(len(data)):
             try:
                 out.append(inflater.decompress(data[i:i + 1]))
             except zlib.error:
-                break
-        return b"".join(out)
+                return b"".join(out), i
+        return b"".join(out), len(data)
 
     def _stop(self, damage: str) -> bytes:
         self.damage, self._done = damage, True
