@@ -39,6 +39,8 @@ def annotate(
     ray: bool = typer.Option(False, "--ray", help="Run on Ray Data, embedded on this machine unless --ray-address"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Join this Ray cluster ('auto', ray://host:10001); implies --ray"),
     actors: int = typer.Option(2, "--actors", help="Ray actors, each with the pipeline loaded once"),
+    skip_title_only: bool = typer.Option(False, "--skip-title-only",
+                                         help="Skip MEDLINE citations without an abstract (default: annotate their title)"),
 ) -> None:
     """Annotate INPUTS with MODEL into OUTPUT_DIR, one shard per input file."""
     unknown = [f for f in formats if f not in FORMATS]
@@ -53,7 +55,7 @@ def annotate(
     found = find_inputs(inputs)
     start = time.perf_counter()
     try:
-        job = Job(found, model, output_dir, formats, batch_size)
+        job = Job(found, model, output_dir, formats, batch_size, skip_title_only)
         if ray or ray_address:
             from bioner.annotate.ray_runner import run_ray
 
@@ -68,9 +70,12 @@ def annotate(
     seconds = time.perf_counter() - start
     reports.sort(key=lambda r: r.input)
     summary = {
-        "model": model, "formats": formats, "inputs": len(found),
+        "model": model, "provenance": next((r.model for r in reports if r.model), None),
+        "formats": formats, "inputs": len(found),
         "docs": sum(r.docs for r in reports), "entities": sum(r.entities for r in reports),
         "bad_records": sum(r.n_bad for r in reports),
+        "title_only": sum(r.title_only for r in reports),
+        "title_only_skipped": sum(r.title_only_skipped for r in reports),
         "files_with_errors": sum(1 for r in reports if r.error),
         "this_run": {"docs": progress.docs, "words": progress.words, "seconds": round(seconds, 2),
                      "docs_per_s": round(progress.docs / seconds, 1) if seconds else None,
@@ -81,8 +86,11 @@ def annotate(
     for report in reports:
         if report.bad or report.error:
             warn(report.summary())
+    title_only = (f"{summary['title_only_skipped']:,} title-only skipped" if skip_title_only
+                  else f"{summary['title_only']:,} title-only annotated")
     good(f"{output_dir}: {summary['docs']:,} docs, {summary['entities']:,} entities from {len(found)} inputs "
-         f"({summary['bad_records']:,} bad records skipped, {summary['files_with_errors']} files with errors); "
+         f"({title_only}, {summary['bad_records']:,} bad records skipped, "
+         f"{summary['files_with_errors']} files with errors); "
          f"this run: {progress.docs:,} docs in {seconds:.1f} s; report: {output_dir / REPORT_NAME}")
 
 

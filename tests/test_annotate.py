@@ -31,6 +31,8 @@ from bioner.annotate.readers import Input, find_inputs, read_input
 from bioner.annotate.records import FileReport
 from bioner.annotate.writers import read_pubtator
 from bioner.errors import BionerError
+from bioner.provenance import folder_sha256
+from bioner.training import FINGERPRINT
 from bioner.runtime import safe_pipe, start_method
 from scripts import annotate
 
@@ -79,9 +81,11 @@ def run(capsys, *argv):
 
 def test_medline_titles_abstracts_pmids_and_bad_records():
     records, report = records_of(MEDLINE)
-    assert [r["id"] for r in records] == ["10000001", "10000003", "10000004", "10000005"]
-    assert report.bad == {"no abstract": {"count": 1, "examples": ["PMID 10000002 (line 37)"]}}
+    assert [r["id"] for r in records] == ["10000001", "10000002", "10000003", "10000004", "10000005"]
+    assert report.bad == {} and report.title_only == 1  # 10000002: a letter, its title only
+    assert records[1]["text"] == "Letter: dexamethasone and nephrotoxicity."
     assert report.deleted_citations == 2 and report.error is None
+    del records[1]
     structured = records[1]
     assert [s["name"] for s in structured["sections"]] == [
         "title", "abstract:BACKGROUND", "abstract:METHODS", "abstract:RESULTS", "abstract:CONCLUSIONS"]
@@ -116,7 +120,8 @@ def test_invalid_utf8_in_xml_is_a_file_error_with_its_line(tmp_path):
     bad = tmp_path / "bad.xml"
     bad.write_bytes(MEDLINE.read_bytes().replace("naïfs".encode(), b"na\xefve"))
     records, report = records_of(bad)
-    assert [r["id"] for r in records] == ["10000001", "10000003"]
+    assert [r["id"] for r in records] == ["10000001", "10000002", "10000003"]
+    assert report.last_good_id == "10000003" and report.error.endswith("last complete record: 10000003")
     line = next(i for i, text in enumerate(MEDLINE.read_bytes().splitlines(), 1) if "naïfs".encode() in text)
     assert report.error.startswith(f"malformed XML at line {line} (") and "Invalid bytes in character encoding" in report.error
 
@@ -167,6 +172,45 @@ def test_input_errors_are_one_line(tmp_path, capsys, toy_model):
         find_inputs([MEDLINE, other / MEDLINE.name])
 
 
+def test_skip_title_only_flag_skips_and_counts_them(tmp_path, capsys, toy_model):
+    out = tmp_path / "out"
+    rc, stdout, _ = run(capsys, MEDLINE, "--model", toy_model, "--output-dir", out, "--skip-title-only")
+    assert rc == 0 and "1 title-only skipped" in stdout
+    assert "10000002" not in [r["id"] for r in read_jsonl(out / "medline_sample.jsonl")]
+    report = srsly.read_json(out / "annotate_report.json")
+    assert (report["docs"], report["title_only"], report["title_only_skipped"], report["bad_records"]) == (4, 0, 1, 0)
+    # the shard was made with the other choice: a run without the flag redoes it
+    rc, stdout, _ = run(capsys, MEDLINE, "--model", toy_model, "--output-dir", out)
+    assert rc == 0 and "already annotated" not in stdout
+    assert "10000002" in [r["id"] for r in read_jsonl(out / "medline_sample.jsonl")]
+    rc, stdout, _ = run(capsys, MEDLINE, "--model", toy_model, "--output-dir", out)
+    assert "1 of 1 inputs already annotated" in stdout
+
+
+def test_records_and_reports_name_the_training_that_made_the_model(tmp_path, capsys, toy_model):
+    """A training folder's meta says en_pipeline 0.0.0 like every other: the
+    records and reports carry its digest and its training stamp instead."""
+    run_dir = tmp_path / "training" / "bc5cdr" / "cnn"
+    shutil.copytree(toy_model, run_dir / "model-best")
+    meta = srsly.read_json(run_dir / "model-best" / "meta.json")
+    srsly.write_json(run_dir / "model-best" / "meta.json", {**meta, "name": "pipeline", "version": "0.0.0"})
+    srsly.write_json(run_dir / FINGERPRINT, {"fingerprint": "f" * 64, "config": "configs/cnn.cfg", "gpu": -1,
+                                             "overrides": {"paths.train": "corpus/bc5cdr/train.spacy",
+                                                           "system.seed": 2}})
+    out = tmp_path / "out"
+    rc, _, err = run(capsys, MEDLINE, "--model", run_dir / "model-best", "--output-dir", out, *ALL_FORMATS)
+    assert rc == 0, err
+    sha = folder_sha256(run_dir / "model-best")
+    expected = {"name": "en_pipeline", "version": f"0.0.0+{sha[:12]}", "path": str((run_dir / "model-best").resolve()),
+                "sha256": sha, "training": {"fingerprint": "f" * 64, "config": "configs/cnn.cfg", "corpus": "bc5cdr",
+                                            "seed": 2}}
+    assert {json.dumps(r["model"], sort_keys=True) for r in read_jsonl(out / "medline_sample.jsonl")} == {
+        json.dumps(expected, sort_keys=True)}
+    assert srsly.read_json(out / "medline_sample.report.json")["model"] == expected
+    assert srsly.read_json(out / "annotate_report.json")["provenance"] == expected
+    assert "bc5cdr with configs/cnn.cfg" in (out / "medline_sample.bioc.xml").read_text(encoding="utf8")
+
+
 # -- annotating and the output formats ---------------------------------------
 
 @pytest.fixture(scope="module")
@@ -199,12 +243,14 @@ def test_outputs_offsets_slice_the_input_text(annotated_run, toy_model):
             assert [(e["start"], e["end"], e["label"]) for e in record["entities"]] == expected
             for ent in record["entities"]:
                 assert text[ent["start"]:ent["end"]] == ent["text"]
-            assert record["model"] == {"name": "en_bioner_toy", "version": "0.0.1"}
+            sha = folder_sha256(toy_model)
+            assert record["model"] == {"name": "en_bioner_toy", "version": f"0.0.1+{sha[:12]}",
+                                       "path": str(toy_model.resolve()), "sha256": sha}
     medline = read_jsonl(out / "medline_sample.jsonl")
-    assert ("néphrotoxicité", "Disease") in [(e["text"], e["label"]) for e in medline[2]["entities"]]
+    assert ("néphrotoxicité", "Disease") in [(e["text"], e["label"]) for e in medline[3]["entities"]]
     # the abbreviations component ran: ARF takes the label of "acute renal failure"
     assert [e["label"] for e in medline[0]["entities"] if e["text"] == "ARF"] == ["Disease", "Disease"]
-    conclusions = [e for e in medline[1]["entities"] if e["section"] == "abstract:CONCLUSIONS"]
+    conclusions = [e for e in medline[2]["entities"] if e["section"] == "abstract:CONCLUSIONS"]
     assert [e["text"] for e in conclusions] == ["Dexamethasone", "cisplatin", "nephrotoxicity"]
 
 
@@ -212,10 +258,11 @@ def test_report_counts_bad_records_per_file(annotated_run):
     _, out = annotated_run
     report = srsly.read_json(out / "annotate_report.json")
     files = {Path(f["input"]).name: f for f in report["files"]}
-    assert files["medline_sample.xml"]["bad"]["no abstract"]["count"] == 1
+    assert files["medline_sample.xml"]["bad"] == {} and files["medline_sample.xml"]["title_only"] == 1
     assert files["medline_malformed.xml"]["error"].startswith("malformed XML at line 17")
     assert files["mine.jsonl"]["bad"]["invalid JSON"]["examples"][0].startswith("line 3 ")
-    assert (report["docs"], report["bad_records"], report["files_with_errors"]) == (7, 2, 1)
+    assert (report["docs"], report["bad_records"], report["files_with_errors"]) == (8, 1, 1)
+    assert (report["title_only"], report["title_only_skipped"]) == (1, 0)
     assert report["entities"] == sum(len(r["entities"]) for s in ("medline_sample", "medline_malformed", "mine")
                                      for r in read_jsonl(out / f"{s}.jsonl"))
 
@@ -432,7 +479,39 @@ def test_ray_local_mode_matches_local_and_skips_finished(tmp_path, toy_model, ca
     for shard in ("medline_sample", "second", "mine"):
         assert read_jsonl(ray_out / f"{shard}.jsonl") == read_jsonl(local / f"{shard}.jsonl")
         assert (ray_out / f"{shard}.pubtator").read_text() == (local / f"{shard}.pubtator").read_text()
-    assert [r["id"] for r in read_jsonl(ray_out / "second.jsonl")] == ["30000001", "30000003", "30000004",
-                                                                      "30000005"]
+    assert [r["id"] for r in read_jsonl(ray_out / "second.jsonl")] == ["30000001", "30000002", "30000003",
+                                                                      "30000004", "30000005"]
     report = srsly.read_json(ray_out / "annotate_report.json")
-    assert (report["docs"], report["bad_records"]) == (9, 2)
+    assert (report["docs"], report["bad_records"], report["title_only"]) == (11, 0, 2)
+
+
+# -- hostile text in JSONL: every record annotated or counted, never a crash -------
+
+HOSTILE_TEXTS = ["Cisplatin\x00 and nephrotoxicity", "\x0b\x0c\x1c\x85\u2028 dexamethasone \u2029",
+                 "\ufffe\uffff\ufdd0 hyperglycemia \U0010ffff", "A\u0301\u0301 cisplatin\ufeff", "\x1f\x7f ARF"]
+
+
+def test_hostile_jsonl_texts_and_ids_are_annotated_or_counted_in_every_format(tmp_path, capsys, toy_model):
+    docs = [(f"t{i}", text) for i, text in enumerate(HOSTILE_TEXTS)]
+    extra = [json.dumps({"id": "sur\ud800", "text": "cisplatin"}).encode(),  # \ud800 escape: a lone surrogate
+             json.dumps({"id": "s2", "text": "cisplatin \udfff"}).encode(),
+             json.dumps({"id": "nul\x00id", "text": "cisplatin"}).encode(),
+             json.dumps({"id": "ctl\x1bid", "text": "cisplatin"}).encode(),
+             json.dumps({"id": "nonchar\ufffe", "text": "cisplatin"}).encode()]
+    path = jsonl_input(tmp_path / "hostile.jsonl", docs, extra)
+    out = tmp_path / "out"
+    rc, _, err = run(capsys, path, "--model", toy_model, "--output-dir", out, *ALL_FORMATS)
+    assert rc == 0, err
+    records = read_jsonl(out / "hostile.jsonl")
+    assert [(r["id"], r["text"]) for r in records] == docs
+    for record in records:
+        for ent in record["entities"]:
+            assert record["text"][ent["start"]:ent["end"]] == ent["text"]
+    report = srsly.read_json(out / "hostile.report.json")
+    assert {k: v["count"] for k, v in report["bad"].items()} == {
+        "id is not valid Unicode": 1, "text is not valid Unicode": 1,
+        "id contains a control character or a non-character": 3}
+    from bioc import biocxml
+    with open(out / "hostile.bioc.xml", encoding="utf8") as fh:
+        assert [d.id for d in biocxml.load(fh).documents] == [i for i, _ in docs]
+    assert [d["id"] for d in read_pubtator(open(out / "hostile.pubtator", encoding="utf8"))] == [i for i, _ in docs]

@@ -146,3 +146,78 @@ def test_random_text_never_breaks_the_component(pieces, spans):
         assert text[ent.start_char:ent.end_char] == ent.text
         assert ent.start >= previous_end  # no overlaps
         previous_end = ent.end
+
+
+CONFLICT = "Cisplatin-induced acute renal failure (ARF) was seen in rats. ARF resolved after 5 days."
+
+
+def test_a_defined_short_form_takes_its_long_forms_label_at_every_occurrence(nlp):
+    """The NER tagged the long form Disease and the short form Chemical: within
+    the Doc, the definition decides (before the fix the conflict was kept)."""
+    doc = nlp.make_doc(CONFLICT)
+    arfs = [i for i, t in enumerate(doc) if t.text == "ARF"]
+    doc.set_ents([entity(doc, "Cisplatin", "Chemical"), entity(doc, "acute renal failure", "Disease"),
+                  Span(doc, arfs[0], arfs[0] + 1, "Chemical"), Span(doc, arfs[1], arfs[1] + 1, "Chemical")])
+    doc = propagate_abbreviations(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Cisplatin", "Chemical"), ("acute renal failure", "Disease"), ("ARF", "Disease"), ("ARF", "Disease")]
+
+
+def test_relabel_can_be_turned_off_for_the_old_behaviour(nlp):
+    nlp.add_pipe(FACTORY, config={"relabel": False})
+    doc = nlp.make_doc(CONFLICT)
+    arfs = [i for i, t in enumerate(doc) if t.text == "ARF"]
+    doc.set_ents([entity(doc, "acute renal failure", "Disease"), Span(doc, arfs[1], arfs[1] + 1, "Chemical")])
+    doc = nlp.get_pipe(FACTORY)(doc)
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("acute renal failure", "Disease"), ("ARF", "Disease"), ("ARF", "Chemical")]
+    assert nlp.config["components"][FACTORY]["relabel"] is False
+    assert spacy.blank("en").add_pipe(FACTORY) is not None  # default: relabel
+
+
+@settings(max_examples=100, deadline=None)
+@given(pieces=st.lists(TEXT_PIECES, max_size=60), spans=st.lists(st.tuples(st.integers(0, 80), st.integers(1, 4),
+                                                                           st.sampled_from("XYZ")), max_size=8))
+def test_every_defined_short_form_ends_with_one_label_or_inside_a_longer_entity(pieces, spans):
+    """After the component, each short form whose long form ends as an entity
+    has that entity's label wherever it is an entity of its own."""
+    nlp = spacy.blank("en")
+    doc = nlp.make_doc(" ".join(pieces))
+    ents, taken = [], set()
+    for start, length, label in spans:
+        end = min(start + length, len(doc))
+        if start < end and not taken & set(range(start, end)):
+            taken |= set(range(start, end))
+            ents.append(Span(doc, start, end, label=label))
+    doc.set_ents(sorted(ents, key=lambda e: e.start))
+    ending_at = {e.end: e for e in doc.ents}
+    labels = {}
+    for long_form, short in find_definitions(doc):
+        ent = ending_at.get(long_form.end)
+        if ent is not None and ent.start >= long_form.start - 1:
+            labels.setdefault(short.text, ent.label_)
+    doc = propagate_abbreviations(doc)
+    for ent in doc.ents:
+        if len(ent) == 1 and ent.text in labels:
+            assert ent.label_ == labels[ent.text], (ent.text, ent.label_, labels)
+
+
+def test_benchmark_compares_old_and_new_on_a_gold_docbin(tmp_path):
+    """benchmarks/abbreviations.py on a toy pipeline whose NER calls ARF a
+    Chemical: the new behaviour fixes it, the old one keeps it."""
+    from spacy.tokens import DocBin
+
+    from benchmarks.abbreviations import compare
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "Disease", "pattern": "acute renal failure"},
+                                               {"label": "Chemical", "pattern": "ARF"}])
+    nlp.add_pipe(FACTORY, name="abbreviations")
+    nlp.to_disk(tmp_path / "model")
+    gold = nlp.make_doc(CONFLICT)
+    gold.set_ents([entity(gold, "acute renal failure", "Disease")]
+                  + [Span(gold, t.i, t.i + 1, "Disease") for t in gold if t.text == "ARF"])
+    DocBin(docs=[gold]).to_disk(tmp_path / "dev.spacy")
+    results = compare(str(tmp_path / "model"), tmp_path / "dev.spacy")
+    assert results["old"]["ents_f"] == pytest.approx(1 / 3) and results["new"]["ents_f"] == 1.0
+    assert results["none"]["entities_changed"] == 0 and results["new"]["entities_changed"] == 4

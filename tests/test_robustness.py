@@ -12,6 +12,8 @@ import sys
 
 import pytest
 import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spacy.training import Example
 from spacy.util import fix_random_seed
 
@@ -176,3 +178,25 @@ def test_memory_benchmark_runs(nlp, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "peak MiB" in result.stdout
     assert (tmp_path / "memory.json").exists()
+
+
+# Every code point: lone surrogate halves, NUL, controls, non-characters
+# (U+FFFE, U+FDD0), private use, unassigned, combining marks, U+10FFFF
+EVERY_CODE_POINT = st.one_of(st.characters(exclude_categories=()), st.integers(0xD800, 0xDFFF).map(chr),
+                             st.sampled_from(["\x00", "\ufffe", "\uffff", "\ufdd0", "\U0010ffff", "\u0301",
+                                              "IL-2", "c-fos", " ", "T cells"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.lists(EVERY_CODE_POINT, max_size=40).map("".join))
+def test_a_trained_pipeline_takes_every_text_that_is_not_refused_before_it(nlp, text):
+    """`bioner.unicode_text.not_unicode` is the one check serve and annotate
+    make before the pipeline: every text it passes is tagged with exact
+    offsets, and every text it refuses (a lone surrogate) would fail in spaCy."""
+    from bioner.unicode_text import not_unicode
+
+    if not_unicode(text) is None:
+        check_doc(nlp(text), text)
+    else:
+        with pytest.raises(UnicodeEncodeError):
+            nlp(text)

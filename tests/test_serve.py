@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from spacy.language import Language
 
 from benchmarks.serve_load import answer_ok, benchmark, markdown
+from bioner.provenance import folder_sha256
 from bioner.serve import ServeSettings, create_app, load_models
 from bioner.serve.app import STATIC_DIR
 from bioner.serve.pipelines import PALETTE, ServedModel, label_colors, model_name
@@ -74,7 +77,8 @@ def test_ner_returns_offsets_that_slice_the_text(client):
     response = ner(client, texts, model="en_serve_test")
     assert response.status_code == 200
     body = response.json()
-    assert (body["model"], body["version"]) == ("en_serve_test", "1.2.3")
+    sha = folder_sha256(body["provenance"]["path"])
+    assert (body["model"], body["version"]) == ("en_serve_test", f"1.2.3+{sha[:12]}")
     assert len(body["results"]) == 3
     found = [[(e["text"], e["label"]) for e in r["entities"]] for r in body["results"]]
     assert found == [[("Naloxone", "Chemical"), ("clonidine", "Chemical"), ("hypertension", "Disease")],
@@ -90,8 +94,12 @@ def test_model_defaults_to_the_first(client):
 
 def test_models_lists_labels_version_f1_and_colours(client):
     body = client.get("/v1/models").json()
-    assert body["models"] == [{"name": "en_serve_test", "version": "1.2.3", "labels": sorted(RULER_PATTERNS),
-                               "f1": 0.8125, "source": body["models"][0]["source"], "default": True}]
+    source = body["models"][0]["source"]
+    sha = folder_sha256(Path(source))
+    assert body["models"] == [{"name": "en_serve_test", "version": f"1.2.3+{sha[:12]}", "labels": sorted(RULER_PATTERNS),
+                               "f1": 0.8125, "source": source, "default": True, "provenance": {
+                                   "name": "en_serve_test", "version": f"1.2.3+{sha[:12]}",
+                                   "path": str(Path(source).resolve()), "sha256": sha}}]
     assert set(body["colors"]) == set(RULER_PATTERNS)
     assert len(set(body["colors"].values())) == len(RULER_PATTERNS)
     assert body["limits"] == {"max_texts": 5, "max_text_chars": 200}
@@ -276,3 +284,89 @@ def test_stopping_fails_the_requests_in_flight_instead_of_leaving_them_waiting(r
 
     outcomes = asyncio.run(asyncio.wait_for(scenario(), 10))
     assert all(isinstance(o, ShuttingDown) for o in outcomes)
+
+
+# -- any text a client can send: 200 with exact offsets, or 422 naming it ------
+
+# every code point, lone surrogate halves (JSON's "\ud800") included, weighted
+# towards the troublesome ones: controls, NUL, non-characters, line separators
+HOSTILE = ["\x00", "\x0b", "\x1f", "\x7f", "\x85", "\u2028", "\ufeff", "\ufffe", "\uffff", "\ufdd0",
+           "\U0010ffff", "\u0301", "\ud800", "\udfff", "\udc00"]
+ANY_CHAR = st.one_of(st.characters(exclude_categories=()), st.sampled_from(HOSTILE),
+                     st.sampled_from(["aspirin", "naloxone", " ", "(", ")"]))
+
+
+def check_answer(response, texts):
+    """200 with offsets that slice each text, or 422 naming the text and the
+    character that is not Unicode text (a lone surrogate); never anything else."""
+    texts = json.loads(json.dumps(texts))  # as the server reads them: "\\ud83d\\ude00" is one character
+    surrogates = [next((j for j, c in enumerate(t) if 0xD800 <= ord(c) <= 0xDFFF), None) for t in texts]
+    if all(s is None for s in surrogates):
+        assert response.status_code == 200, response.text
+        for text, result in zip(texts, response.json()["results"]):
+            for ent in result["entities"]:
+                assert text[ent["start"]:ent["end"]] == ent["text"]
+    else:
+        assert response.status_code == 422, response.text
+        i = next(i for i, s in enumerate(surrogates) if s is not None)
+        char = texts[i][surrogates[i]]
+        assert response.json()["detail"].startswith(
+            f"text {i}: character {surrogates[i]} is U+{ord(char):04X}, a lone surrogate")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.lists(ANY_CHAR, max_size=30).map("".join), min_size=1, max_size=3))
+def test_any_text_gets_200_with_exact_offsets_or_422_naming_the_character(client, texts):
+    check_answer(post_json(client, {"texts": texts}), texts)
+
+
+def post_json(client, body):
+    """POST body as JSON with \\u escapes, as a client may: lone surrogates arrive as such."""
+    return client.post("/v1/ner", content=json.dumps(body).encode("ascii"),
+                       headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize("texts", [["\ud800"], ["aspirin \udfff"], ["fine", "\ud83d x \ude00"], ["\x00\ufffe aspirin"]])
+def test_lone_surrogates_are_422_not_500(client, texts):
+    check_answer(post_json(client, {"texts": texts}), texts)
+
+
+def test_raw_invalid_utf8_is_400_and_a_surrogate_model_name_404(client):
+    response = client.post("/v1/ner", content=b'{"texts": ["aspirin \xff\xfe"]}',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "\n" not in response.json()["detail"]
+    response = post_json(client, {"texts": ["aspirin"], "model": "\ud800"})
+    assert response.status_code == 404 and "unknown model" in response.json()["detail"]
+
+
+# -- provenance: a training folder is told apart from any other ----------------
+
+def test_a_training_folder_is_served_with_its_training_and_digest(tmp_path, ruler_pipeline):
+    """Two training folders with spaCy's default meta (en_pipeline 0.0.0)
+    differ in /v1/models and in every answer: version label, corpus, config,
+    fingerprint."""
+    import spacy
+    import srsly
+
+    from bioner.training import FINGERPRINT
+
+    folders = []
+    for corpus, patterns in (("bc5cdr", ["aspirin"]), ("ncbi_disease", ["headache"])):
+        run = tmp_path / "training" / corpus / "cnn"
+        nlp = spacy.blank("en")
+        nlp.add_pipe("entity_ruler").add_patterns([{"label": "X", "pattern": p} for p in patterns])
+        run.mkdir(parents=True)
+        nlp.to_disk(run / "model-best")  # meta: name "pipeline", version "0.0.0"
+        srsly.write_json(run / FINGERPRINT, {"fingerprint": corpus * 8, "config": "configs/cnn.cfg",
+                                             "overrides": {"paths.train": f"corpus/{corpus}/train.spacy"}})
+        folders.append(run / "model-best")
+    models = load_models([str(f) for f in folders])
+    with TestClient(create_app(models, SETTINGS)) as client:
+        listed = client.get("/v1/models").json()["models"]
+        assert [m["provenance"]["training"] for m in listed] == [
+            {"fingerprint": "bc5cdr" * 8, "config": "configs/cnn.cfg", "corpus": "bc5cdr"},
+            {"fingerprint": "ncbi_disease" * 8, "config": "configs/cnn.cfg", "corpus": "ncbi_disease"}]
+        versions = [m["version"] for m in listed]
+        assert versions[0] != versions[1] and all(v.startswith("0.0.0+") for v in versions)
+        answer = client.post("/v1/ner", json={"texts": ["aspirin"], "model": listed[1]["name"]}).json()
+        assert answer["version"] == versions[1] and answer["provenance"]["training"]["corpus"] == "ncbi_disease"

@@ -27,7 +27,8 @@ def rgb(hex_colour: str) -> str:
 
 def test_page_highlights_the_entities_lists_them_and_downloads_them(ruler_pipeline):
     with running_server([ruler_pipeline]) as (url, _):
-        colours = httpx.get(f"{url}/v1/models").json()["colors"]
+        listed = httpx.get(f"{url}/v1/models").json()
+        colours, version = listed["colors"], listed["models"][0]["version"]
         shown = use_page(url, TEXT, screenshot=SCREENSHOT)
     expected = [("Naloxone", "Chemical"), ("clonidine", "Chemical"), ("hypertension", "Disease"),
                 ("headache", "Disease")]
@@ -40,6 +41,7 @@ def test_page_highlights_the_entities_lists_them_and_downloads_them(ruler_pipeli
     assert [(t, lab) for t, lab, _, _ in rows] == expected
     assert all(TEXT[start:end] == t for t, _, start, end in rows)
     assert shown["download_name"] == "entities.json"
-    assert shown["download"]["text"] == TEXT and shown["download"]["version"] == "1.2.3"
+    assert shown["download"]["text"] == TEXT and shown["download"]["version"] == version
+    assert version.startswith("1.2.3+")  # a folder: its meta's version + the SHA-256 of its files
     assert [(e["text"], e["label"]) for e in shown["download"]["entities"]] == expected
     assert SCREENSHOT.stat().st_size > 10_000

@@ -32,17 +32,21 @@ class ShardAnnotator:
     """Ray actor: holds the loaded pipeline; each call annotates the input
     files of its batch (one, with batch_size=1) into their shards."""
 
-    def __init__(self, model: str, out_dir: str, formats: Sequence[str], batch_size: int, use_gpu: bool):
+    def __init__(self, model: str, out_dir: str, formats: Sequence[str], batch_size: int, use_gpu: bool,
+                 skip_title_only: bool = False):
         import spacy
 
+        from ..provenance import model_provenance
         from ..runtime import load_pipeline
 
         if use_gpu:
             spacy.require_gpu(0)  # Ray sets CUDA_VISIBLE_DEVICES to the actor's GPU
         self.nlp = load_pipeline(model)
+        self.model = model_provenance(self.nlp, model)
         self.out_dir = Path(out_dir)
         self.formats = list(formats)
         self.batch_size = batch_size
+        self.skip_title_only = skip_title_only
 
     def __call__(self, batch: Dict[str, Any]) -> Dict[str, Any]:
         from .shard import annotate_input
@@ -50,7 +54,8 @@ class ShardAnnotator:
         reports = []
         for kind, path, shard in zip(batch["kind"], batch["path"], batch["shard"]):
             report = annotate_input(self.nlp, Input(str(kind), str(path), str(shard)), self.out_dir,
-                                    self.formats, batch_size=self.batch_size)
+                                    self.formats, batch_size=self.batch_size,
+                                    skip_title_only=self.skip_title_only, model=self.model)
             reports.append(json.dumps(report.to_dict()))
         return {"report": reports}
 
@@ -121,7 +126,8 @@ def run_ray(job: Job, actors: int = 2, address: Optional[str] = None) -> Tuple[L
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             ShardAnnotator,
             fn_constructor_kwargs={"model": model, "out_dir": str(Path(job.out_dir).resolve()),
-                                   "formats": list(job.formats), "batch_size": job.batch_size, "use_gpu": use_gpu},
+                                   "formats": list(job.formats), "batch_size": job.batch_size, "use_gpu": use_gpu,
+                                   "skip_title_only": job.skip_title_only},
             batch_size=1,
             batch_format="numpy",
             compute=ray.data.ActorPoolStrategy(size=n_actors),

@@ -8,15 +8,20 @@ actors): `{"id": str, "text": str, "sections": [{"name", "text", "offset"}]}`.
 their own offset are joined with one space, the PubTator convention (the
 abstract starts at len(title) + 1).
 """
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..unicode_text import not_unicode
 
 # A source's passage offsets may leave gaps (BioC); they are filled with
 # spaces so that its offsets stay valid, up to this many characters.
 MAX_GAP = 100_000
 # Characters an id cannot hold: PubTator lines are `id|t|...` and `id\t...`
 BAD_ID_CHARS = ("|", "\t", "\n", "\r")
+# ... nor can an id hold what XML (BioC) refuses, nor other controls
+CONTROL_OR_NONCHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]")
 EXAMPLES_PER_REASON = 20
 
 
@@ -26,18 +31,25 @@ class BadRecord(Exception):
 
 def make_record(doc_id: Any, sections: Sequence[Tuple[str, str, Optional[int]]]) -> Dict[str, Any]:
     """Build a record from (name, text, offset or None) sections, in order.
-    Empty sections are dropped. Raises BadRecord for an unusable id or offsets."""
+    Empty sections are dropped. Raises BadRecord for an unusable id (one no
+    output format can hold) or offsets, or text that is not Unicode."""
     doc_id = "" if doc_id is None else str(doc_id).strip()
     if not doc_id:
         raise BadRecord("no id")
     if any(c in doc_id for c in BAD_ID_CHARS):
         raise BadRecord("id contains '|', a tab or a line break")
+    if not_unicode(doc_id):
+        raise BadRecord("id is not valid Unicode")
+    if CONTROL_OR_NONCHARACTER.search(doc_id):
+        raise BadRecord("id contains a control character or a non-character")
     parts: List[str] = []
     out = []
     end = 0
     for name, text, offset in sections:
         if not text:
             continue
+        if not_unicode(text):  # a lone surrogate: no pipeline or writer can take it
+            raise BadRecord("text is not valid Unicode")
         start = end + (1 if out else 0) if offset is None else offset
         if start < end:
             raise BadRecord(f"section {name!r} starts at {start}, inside the previous one (ends at {end})")
@@ -58,9 +70,10 @@ def section_of(record: Dict[str, Any], starts: List[int], char: int) -> str:
     return record["sections"][max(0, bisect_right(starts, char) - 1)]["name"]
 
 
-def annotated(record: Dict[str, Any], doc, model: Dict[str, str]) -> Dict[str, Any]:
+def annotated(record: Dict[str, Any], doc, model: Dict[str, Any]) -> Dict[str, Any]:
     """The output record: the input record plus its entities (character
-    offsets into record["text"]) and the pipeline that found them."""
+    offsets into record["text"]) and the pipeline that found them (its
+    provenance: bioner.provenance.model_provenance)."""
     if doc.text != record["text"]:  # spaCy keeps the text as given; never expected
         raise RuntimeError(f"{record['id']}: the Doc's text differs from the input text")
     text = record["text"]
@@ -76,8 +89,9 @@ def annotated(record: Dict[str, Any], doc, model: Dict[str, str]) -> Dict[str, A
 @dataclass
 class FileReport:
     """What happened to one input: documents and entities written, bad
-    records by reason (count and the first examples), and a file-level error
-    (malformed XML, unreadable file) after which the rest was not read."""
+    records by reason (count and the first examples), title-only citations
+    annotated or skipped, and a file-level error (malformed XML, a damaged
+    gzip, an unreadable file) after which the rest was not read."""
 
     input: str
     shard: str
@@ -86,7 +100,11 @@ class FileReport:
     words: int = 0
     bad: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     error: Optional[str] = None
+    last_good_id: Optional[str] = None  # with an error: the last record read before it
     deleted_citations: int = 0
+    title_only: int = 0  # MEDLINE citations without an abstract, annotated (their title)
+    title_only_skipped: int = 0  # the same, skipped (skip_title_only)
+    model: Optional[Dict[str, Any]] = None  # the pipeline's provenance (bioner.provenance)
     seconds: float = 0.0
 
     def add_bad(self, reason: str, where: str) -> None:
@@ -109,6 +127,9 @@ class FileReport:
     def summary(self) -> str:
         """One line: counts, bad records by reason, the error if any."""
         line = f"{self.input}: {self.docs:,} docs, {self.entities:,} entities"
+        if self.title_only or self.title_only_skipped:
+            line += (f" ({self.title_only:,} title-only annotated)" if self.title_only
+                     else f" ({self.title_only_skipped:,} title-only skipped)")
         if self.bad:
             reasons = ", ".join(f"{e['count']:,} {reason}" for reason, e in sorted(self.bad.items()))
             line += f"; {self.n_bad:,} bad records skipped ({reasons})"

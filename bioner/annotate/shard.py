@@ -14,6 +14,7 @@ from spacy.language import Language
 
 from ..console import good, info
 from ..io import atomic_paths
+from ..provenance import model_provenance
 from ..runtime import safe_pipe
 from .progress import Progress
 from .readers import Input, read_input
@@ -21,12 +22,6 @@ from .records import FileReport, annotated
 from .writers import finished_report, open_writers, remove_stale, shard_paths
 
 OnDocs = Callable[[int, int, int], None]  # (docs, entities, words) just written
-
-
-def model_info(nlp: Language) -> Dict[str, str]:
-    """The pipeline's name as a package would carry it, and its version."""
-    return {"name": f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'pipeline')}",
-            "version": str(nlp.meta.get("version", "0.0.0"))}
 
 
 def annotate_input(
@@ -38,14 +33,20 @@ def annotate_input(
     n_process: int = 1,
     batch_size: int = 64,
     progress: Optional[OnDocs] = None,
+    skip_title_only: bool = False,
+    model: Optional[Dict[str, Any]] = None,
 ) -> FileReport:
     """Annotate `inp` into its shard in `out_dir`; return its report. Nothing
-    lands in `out_dir` unless the whole input was processed."""
+    lands in `out_dir` unless the whole input was processed. MEDLINE
+    citations with a title only are annotated unless `skip_title_only`.
+    `model`: the pipeline's provenance (bioner.provenance), which every
+    record and the report carry; computed from the Doc's meta when not given."""
     out_dir = Path(out_dir)
     report = FileReport(input=inp.path, shard=inp.shard)
     paths = shard_paths(out_dir, inp.shard, formats)
     remove_stale(paths.values())
-    model = model_info(nlp)
+    model = model if model is not None else model_provenance(nlp, None)
+    report.model = model
     start = time.perf_counter()
     with atomic_paths(list(paths.values()), out_dir) as tmp:
         writers = open_writers({fmt: tmp[paths[fmt]] for fmt in formats}, formats, model)
@@ -55,7 +56,7 @@ def annotate_input(
             pending: Deque[Dict[str, Any]] = deque()
 
             def texts():
-                for record in read_input(inp, report):
+                for record in read_input(inp, report, skip_title_only):
                     pending.append(record)
                     yield record["text"]
 
@@ -74,7 +75,8 @@ def annotate_input(
             for writer in writers:
                 writer.close()
         report.seconds = round(time.perf_counter() - start, 3)
-        srsly.write_json(tmp[paths["report"]], {**report.to_dict(), "formats": list(formats), "model": model})
+        srsly.write_json(tmp[paths["report"]], {**report.to_dict(), "formats": list(formats),
+                                               "skip_title_only": skip_title_only})
     return report
 
 
@@ -87,13 +89,14 @@ class Job:
     out_dir: Path
     formats: Sequence[str]
     batch_size: int = 64
+    skip_title_only: bool = False
 
     def start(self, label: str) -> Tuple[List[FileReport], List[Input], Progress]:
         """(reports of the inputs whose shard is complete, inputs still to
         do, a progress bar for those)."""
         done, todo = [], []
         for inp in self.inputs:
-            report = finished_report(self.out_dir, inp.shard, self.formats)
+            report = finished_report(self.out_dir, inp.shard, self.formats, self.skip_title_only)
             if report is None:
                 todo.append(inp)
             else:

@@ -6,7 +6,8 @@ report and files exist, and redoes any other from the start, so an
 interrupted run loses no document and writes none twice.
 
 Formats (files `<shard>.<suffix>` in the output folder):
-- jsonl: one output record per line (id, text, sections, entities, model).
+- jsonl: one output record per line (id, text, sections, entities, model);
+  U+0085, U+2028 and U+2029 escaped, so that every splitlines() keeps a line whole.
 - pubtator: `id|t|title`, `id|a|abstract`, then `id<TAB>start<TAB>end<TAB>
   mention<TAB>label` per entity and a blank line. Offsets are into title +
   " " + abstract, as in PubTator; line breaks and tabs in the text are
@@ -26,6 +27,8 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tupl
 
 import srsly
 
+from ..provenance import describe
+
 FORMATS = {"jsonl": "jsonl", "pubtator": "pubtator", "bioc": "bioc.xml", "docbin": "spacy"}
 REPORT_SUFFIX = "report.json"
 # str.splitlines() breaks lines at these: a PubTator line must not hold any
@@ -41,14 +44,19 @@ def shard_paths(out_dir: Path, shard: str, formats: Sequence[str]) -> Dict[str, 
     return paths
 
 
-def finished_report(out_dir: Path, shard: str, formats: Sequence[str]) -> Optional[Dict[str, Any]]:
-    """The report of a complete shard with every format asked for, else None."""
+def finished_report(out_dir: Path, shard: str, formats: Sequence[str],
+                    skip_title_only: bool = False) -> Optional[Dict[str, Any]]:
+    """The report of a complete shard with every format asked for and the same
+    title-only choice, else None. A shard from before that choice existed
+    has no title-only citation: it counts as skipping them."""
     paths = shard_paths(out_dir, shard, formats)
     if not all(p.exists() for p in paths.values()):
         return None
     try:
         report = srsly.read_json(paths["report"])
     except ValueError:
+        return None
+    if report.get("skip_title_only", True) != skip_title_only:
         return None
     return report if set(formats) <= set(report.get("formats", [])) else None
 
@@ -64,12 +72,17 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
+# Line breaks to str.splitlines() that JSON leaves raw: escaped, so that a
+# JSONL line read with splitlines() (or by a line-based tool) stays whole
+JSON_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 class JsonlWriter:
     def __init__(self, path: Path, **_):
         self.file = open(path, "w", encoding="utf8")
 
     def write(self, record: Dict[str, Any], doc) -> None:
-        self.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.file.write(json.dumps(record, ensure_ascii=False).translate(JSON_LINE_BREAKS) + "\n")
 
     def close(self) -> None:
         self.file.close()
@@ -132,13 +145,13 @@ def read_pubtator(lines: Iterable[str]) -> Iterator[Dict[str, Any]]:
 
 
 class BiocWriter:
-    def __init__(self, path: Path, model: Dict[str, str], **_):
+    def __init__(self, path: Path, model: Dict[str, Any], **_):
         from bioc import BioCCollection
         from bioc.biocxml import BioCXMLDocumentWriter
 
         self.writer = BioCXMLDocumentWriter(str(path))
         collection = BioCCollection()
-        collection.source = f"bioner annotate: {model['name']} {model['version']}"
+        collection.source = f"bioner annotate: {describe(model)}"
         collection.date = datetime.date.today().isoformat()
         collection.key = "bioner.key"
         self.writer.write_collection_info(collection)
@@ -188,5 +201,5 @@ class DocBinWriter:
 WRITERS = {"jsonl": JsonlWriter, "pubtator": PubtatorWriter, "bioc": BiocWriter, "docbin": DocBinWriter}
 
 
-def open_writers(paths: Dict[str, Path], formats: Sequence[str], model: Dict[str, str]) -> List[Any]:
+def open_writers(paths: Dict[str, Path], formats: Sequence[str], model: Dict[str, Any]) -> List[Any]:
     return [WRITERS[fmt](paths[fmt], model=model) for fmt in formats]

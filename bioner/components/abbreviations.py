@@ -6,12 +6,15 @@ form but misses the short form: it is a rare, opaque string. This component
 finds the definitions (the Schwartz & Hearst 2003 rule: a short form in
 parentheses whose characters occur, in order, in the words just before it,
 the first one starting a word) and, when the long form ends as an entity,
-gives that entity's label to every occurrence of the short form in the Doc
-that overlaps no other entity.
+gives that entity's label to every occurrence of the short form in the Doc:
+occurrences the NER missed are added, and one it tagged with another label
+is relabelled ("acute renal failure (ARF)" is a Disease, so every "ARF" of
+that Doc is one); an occurrence inside a longer entity is left alone.
 
 The module depends on spaCy only, so `spacy package --code` can ship it
 inside a pipeline's wheel.
 """
+from functools import partial
 from typing import Dict, Iterator, List, Tuple
 
 from spacy.language import Language
@@ -89,9 +92,13 @@ def find_definitions(doc: Doc) -> Iterator[Tuple[Span, Span]]:
             yield doc[before[offset].i : before[-1].i + 1], short
 
 
-def propagate_abbreviations(doc: Doc) -> Doc:
-    """Label short forms like the entity that ends their long form. Linear
-    in the length of the Doc: entities are looked up by their last token."""
+def propagate_abbreviations(doc: Doc, relabel: bool = True) -> Doc:
+    """Label short forms like the entity that ends their long form: add the
+    occurrences that overlap no entity, and (`relabel`) give the long form's
+    label to those the NER tagged as a one-token entity of another label, so
+    that within a Doc a defined short form has one label. A short form inside
+    a longer entity is left alone. Linear in the length of the Doc: entities
+    are looked up by their last token."""
     ents = list(doc.ents)
     ending_at: Dict[int, Span] = {}
     for ent in ents:
@@ -103,18 +110,27 @@ def propagate_abbreviations(doc: Doc) -> Doc:
             labels[short.text] = ent.label_
     if not labels:
         return doc
+    relabelled = 0
+    if relabel:
+        for i, ent in enumerate(ents):
+            label = labels.get(ent.text) if len(ent) == 1 else None
+            if label is not None and ent.label_ != label:
+                ents[i] = Span(doc, ent.start, ent.end, label=label, kb_id=ent.kb_id)
+                relabelled += 1
     taken = bytearray(len(doc))
     for ent in ents:
         taken[ent.start : ent.end] = b"\x01" * len(ent)
     new = [Span(doc, t.i, t.i + 1, label=labels[t.text]) for t in doc if t.text in labels and not taken[t.i]]
-    if new:
+    if new or relabelled:
         doc.set_ents(sorted(ents + new, key=lambda e: e.start))
     return doc
 
 
-def make_abbreviation_propagator(nlp: Language, name: str):
-    """Factory for configs: `[components.abbreviations] factory = "bioner_abbreviations"`."""
-    return propagate_abbreviations
+def make_abbreviation_propagator(nlp: Language, name: str, relabel: bool = True):
+    """Factory for configs: `[components.abbreviations] factory = "bioner_abbreviations"`;
+    `relabel = false` keeps the NER's label on a short form it tagged itself
+    (the behaviour before issue 26, for comparisons)."""
+    return partial(propagate_abbreviations, relabel=relabel)
 
 
 # A wheel ships a copy of this module. Loading the wheel in a process that has

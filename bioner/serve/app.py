@@ -1,20 +1,21 @@
 """The FastAPI app: `create_app(models, settings)`.
 
     POST /v1/ner     {"texts": [...], "model": "en_bioner_cnn"} -> entities per text
-    GET  /v1/models  the pipelines served: labels, version, F1; label colours
+    GET  /v1/models  the pipelines served: labels, version, F1, provenance; label colours
     GET  /health     200 once every model's worker runs, else 503
     GET  /           the web page (static/), GET /docs the OpenAPI page
 
 Every error is a JSON body {"detail": "<one line>"}: 413 for a text or a
-request over the limits, 404 for an unknown model, 422 for malformed JSON or
-a wrong type, 500 when the pipeline fails on a request (the others in its
+request over the limits, 404 for an unknown model, 422 for malformed JSON, a
+wrong type or a text that is not Unicode (a lone surrogate, named with its
+position), 400 for a body that is not UTF-8, 500 when the pipeline fails on a request (the others in its
 batch still get their answers), 503 while the server starts or stops. The
 page and /docs load nothing from a CDN (fastapi-offline ships Swagger UI).
 """
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, StrictStr
 
+from ..unicode_text import not_unicode
 from .batching import MicroBatcher, ShuttingDown
 from .pipelines import ServedModel, label_colors
 
@@ -65,6 +67,8 @@ class NerResult(BaseModel):
 class NerResponse(BaseModel):
     model: str
     version: str
+    provenance: Dict[str, Any] = Field(..., description="What the model is: name, version, and for a folder its "
+                                                       "SHA-256 and training (corpus, config, fingerprint)")
     results: List[NerResult] = Field(..., description="One per text, in order")
 
 
@@ -142,6 +146,9 @@ def create_app(models: Dict[str, ServedModel], settings: ServeSettings = ServeSe
             if len(text) > settings.max_text_chars:
                 raise HTTPException(413, f"text {i} has {len(text):,} characters; the limit is "
                                          f"{settings.max_text_chars:,}")
+            problem = not_unicode(text)
+            if problem is not None:
+                raise HTTPException(422, f"text {i}: {problem}; send it as UTF-8 or as complete \\u pairs")
         try:
             found = await batchers[name].annotate(request.texts) if request.texts else []
         except ShuttingDown as err:
@@ -151,6 +158,7 @@ def create_app(models: Dict[str, ServedModel], settings: ServeSettings = ServeSe
             raise HTTPException(500, f"{name}: the pipeline failed on this request "
                                      f"({type(err).__name__}: {message})") from None
         return JSONResponse({"model": name, "version": models[name].version,
+                             "provenance": models[name].provenance,
                              "results": [{"entities": entities} for entities in found]})
 
     @app.get("/v1/models", summary="The pipelines served")

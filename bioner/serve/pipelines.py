@@ -1,14 +1,16 @@
 """The pipelines a server holds: each loaded once, at start-up, with the facts
-the API reports about it (name, version, labels, F1) read from its meta, and
+the API reports about it (name, version, labels, F1 from its meta; its
+provenance, bioner.provenance: a folder's SHA-256 and training stamp), and
 the colours the web page highlights its labels with."""
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from spacy.displacy.render import DEFAULT_LABEL_COLORS
 from spacy.language import Language
 
 from ..errors import BionerError
+from ..provenance import model_provenance
 from ..runtime import load_pipeline
 
 # Components whose labels are entity labels
@@ -23,13 +25,15 @@ class ServedModel:
     name: str
     nlp: Language
     source: str = ""  # what it was loaded from (package name or folder)
-    version: str = field(init=False)
+    version: str = field(init=False)  # a folder's carries its SHA-256: 0.0.0+1a2b3c4d5e6f
+    provenance: Dict[str, Any] = field(init=False)
     labels: List[str] = field(init=False)
     f1: Optional[float] = field(init=False)
 
     def __post_init__(self) -> None:
         meta = self.nlp.meta
-        self.version = str(meta.get("version", ""))
+        self.provenance = model_provenance(self.nlp, self.source or None)
+        self.version = self.provenance["version"]
         self.labels = entity_labels(self.nlp)
         # ents_f of the meta: the test F1 in a bioner wheel (scripts/package.py
         # writes it), the dev F1 spaCy records in a training folder
@@ -38,7 +42,7 @@ class ServedModel:
 
     def describe(self) -> Dict[str, object]:
         return {"name": self.name, "version": self.version, "labels": self.labels,
-                "f1": self.f1, "source": self.source}
+                "f1": self.f1, "source": self.source, "provenance": self.provenance}
 
 
 def entity_labels(nlp: Language) -> List[str]:
