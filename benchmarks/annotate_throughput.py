@@ -2,16 +2,16 @@
 one process, `--n-process 2`, and Ray local with 2 actors; then an estimate
 for PubMed's baseline on N machines from the measured per-core rate.
 
-    python -m benchmarks.annotate_throughput --model training/bc5cdr/cnn/model-best --label cnn
-    python -m benchmarks.annotate_throughput --model M --label transformer --docs 1000 --modes 1proc,nproc2,ray2
+    python -m scripts.annotate_throughput --model training/bc5cdr/cnn/model-best --label cnn
+    python -m scripts.annotate_throughput --model M --label transformer --docs 1000 --modes 1proc,nproc2,ray2
 
 Input: real abstracts (title + abstract) from the BC5CDR PubTator files in
 the corpus mirror (1,500 of them), repeated with new PMIDs up to `--docs`
 and written as gzipped MEDLINE XML, `--files` files (one shard each, so Ray
-has work for both actors). Every mode runs the real CLI (`python -m
-scripts.annotate ... --format jsonl`) in a fresh subprocess; its wall time
-includes starting Python, loading the pipeline and (Ray) starting Ray. Peak
-RSS is the largest sum of resident memory over the command's process tree
+has work for both actors). Every mode runs what `python -m scripts.annotate
+... --format jsonl` runs (bioner.annotate.run) in a fresh child process; its
+wall time includes starting Python, loading the pipeline and (Ray) starting
+Ray. Peak RSS is the largest sum of resident memory over its process tree
 (workers and Ray's own processes included), sampled every 0.2 s, so shared
 pages count once per process: an upper bound.
 
@@ -24,7 +24,6 @@ import os
 import platform
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,17 +33,21 @@ from xml.sax.saxutils import escape
 import psutil
 import typer
 
+from bioner.annotate.run import REPORT_NAME, annotate_collection
+from bioner.child import start_logged
+
 from bioner.layout import Layout
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS = Layout(PROJECT_DIR).annotate_results
 MIRROR = Path(os.environ.get("BIONER_MIRROR") or PROJECT_DIR.parent / "shared" / "corpora")
 PUBTATOR_FILES = ["CDR_TrainingSet.PubTator.txt", "CDR_DevelopmentSet.PubTator.txt", "CDR_TestSet.PubTator.txt"]
+# mode: (title, the options of annotate that make it)
 MODES = {
-    "1proc": ("1 process", []),
-    "nproc2": ("--n-process 2", ["--n-process", "2"]),
-    "ray2": ("Ray local, 2 actors", ["--ray", "--actors", "2"]),
-    "ray3": ("Ray local, 3 actors", ["--ray", "--actors", "3"]),
+    "1proc": ("1 process", {}),
+    "nproc2": ("--n-process 2", {"n_process": 2}),
+    "ray2": ("Ray local, 2 actors", {"ray": True, "actors": 2}),
+    "ray3": ("Ray local, 3 actors", {"ray": True, "actors": 3}),
 }
 PUBMED_CITATIONS = 36_000_000
 
@@ -79,13 +82,15 @@ def write_medline(folder: Path, n_docs: int, n_files: int, mirror: Path) -> None
             out.write("</PubmedArticleSet>\n")
 
 
-def run_measured(cmd: List[str]) -> Dict[str, float]:
-    """Run `cmd`; wall seconds and the peak RSS (MiB) of its process tree."""
+def run_measured(inputs: Path, model: Path, out: Path, options: Dict, log: Path) -> Dict[str, float]:
+    """Annotate `inputs` (bioner.annotate.run) in a fresh child process, as a
+    user's run starts; wall seconds and the peak RSS (MiB) of its process tree."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_logged(annotate_collection, ([inputs], str(model), out), log, f"annotate {inputs}",
+                        kwargs={"formats": ["jsonl"], **options})
     root = psutil.Process(proc.pid)
     peak = 0.0
-    while proc.poll() is None:
+    while proc.is_alive():
         total = 0
         try:
             for p in [root] + root.children(recursive=True):
@@ -97,11 +102,19 @@ def run_measured(cmd: List[str]) -> Dict[str, float]:
             pass
         peak = max(peak, total / 2**20)
         time.sleep(0.2)
+    proc.join()
     wall = time.perf_counter() - start
-    output = proc.stdout.read()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{output[-3000:]}")
+    output = log.read_text(encoding="utf8", errors="replace")
+    if proc.exitcode != 0:
+        raise SystemExit(f"annotate {inputs} failed ({proc.exitcode}):\n{output[-3000:]}")
     return {"wall_s": round(wall, 2), "peak_rss_mib": round(peak, 1), "log_tail": output.strip().splitlines()[-1]}
+
+
+def command_of(options: Dict, batch_size: int) -> str:
+    """The annotate command line that makes the same run."""
+    flags = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in options.items())
+    return f"python -m scripts.annotate $BENCH/input --model MODEL --output-dir OUT --format jsonl " \
+           f"--batch-size {batch_size} {flags}".strip()
 
 
 def estimate(per_core_words_s: float, words_per_doc: float, efficiency: float, cores: int) -> List[Dict]:
@@ -146,14 +159,12 @@ def benchmark(
         title, extra = MODES[mode]
         out = scratch / f"out-{mode}"
         shutil.rmtree(out, ignore_errors=True)
-        cmd = [sys.executable, "-m", "scripts.annotate", str(inputs), "--model", str(model), "--output-dir",
-               str(out), "--format", "jsonl", "--batch-size", str(batch_size)] + extra
         load_before = os.getloadavg()[0]
-        measured = run_measured(cmd)
-        report = json.loads((out / "annotate_report.json").read_text())
+        measured = run_measured(inputs, model, out, {**extra, "batch_size": batch_size}, scratch / f"{mode}.log")
+        report = json.loads((out / REPORT_NAME).read_text())
         words = sum(f["words"] for f in report["files"])
         measured.update(
-            mode=title, command="python -m scripts.annotate " + " ".join(cmd[3:]).replace(str(scratch), "$BENCH"),
+            mode=title, command=command_of(extra, batch_size),
             docs=report["docs"], words=words, entities=report["entities"],
             docs_per_s=round(report["docs"] / measured["wall_s"], 1), words_per_s=round(words / measured["wall_s"]),
             load_before=round(load_before, 2), load_after=round(os.getloadavg()[0], 2),

@@ -12,21 +12,14 @@ resumes where it stopped. Bad records are skipped and reported per file at
 the end and in <output-dir>/annotate_report.json.
 """
 import sys
-import time
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from bioner.annotate.local import run_local
 from bioner.annotate.readers import find_inputs
-from bioner.annotate.shard import Job
-from bioner.annotate.writers import FORMATS
+from bioner.annotate.run import REPORT_NAME, annotate_collection
 from bioner.console import good, run_cli, say, warn
-from bioner.errors import BionerError
-from bioner.io import write_json_atomic
-
-REPORT_NAME = "annotate_report.json"
 
 
 def annotate(
@@ -43,55 +36,24 @@ def annotate(
                                          help="Skip MEDLINE citations without an abstract (default: annotate their title)"),
 ) -> None:
     """Annotate INPUTS with MODEL into OUTPUT_DIR, one shard per input file."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown or not formats:
-        raise BionerError(f"--format {', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}")
-    formats = list(dict.fromkeys(formats))
-    for option, value in (("--batch-size", batch_size), ("--n-process", n_process), ("--actors", actors)):
-        if value < 1:
-            raise BionerError(f"{option} must be 1 or more, not {value}")
-    if (ray or ray_address) and n_process > 1:
-        warn("--n-process is for local runs; on Ray, --actors sets the parallelism")
-    found = find_inputs(inputs)
-    start = time.perf_counter()
     try:
-        job = Job(found, model, output_dir, formats, batch_size, skip_title_only)
-        if ray or ray_address:
-            from bioner.annotate.ray_runner import run_ray
-
-            reports, progress = run_ray(job, actors=actors, address=ray_address)
-        else:
-            reports, progress = run_local(job, n_process=n_process)
+        summary, reports = annotate_collection(inputs, model, output_dir, formats, n_process, batch_size, ray,
+                                               ray_address, actors, skip_title_only)
     except KeyboardInterrupt:
         written = sum(1 for _ in output_dir.glob("*.report.json")) if output_dir.exists() else 0
-        say("fail", f"interrupted: {written} of {len(found)} shards complete in {output_dir}; "
+        say("fail", f"interrupted: {written} of {len(find_inputs(inputs))} shards complete in {output_dir}; "
                     f"run the same command again to resume (finished shards are skipped)")
         raise typer.Exit(130)
-    seconds = time.perf_counter() - start
-    reports.sort(key=lambda r: r.input)
-    summary = {
-        "model": model, "provenance": next((r.model for r in reports if r.model), None),
-        "formats": formats, "inputs": len(found),
-        "docs": sum(r.docs for r in reports), "entities": sum(r.entities for r in reports),
-        "bad_records": sum(r.n_bad for r in reports),
-        "title_only": sum(r.title_only for r in reports),
-        "title_only_skipped": sum(r.title_only_skipped for r in reports),
-        "files_with_errors": sum(1 for r in reports if r.error),
-        "this_run": {"docs": progress.docs, "words": progress.words, "seconds": round(seconds, 2),
-                     "docs_per_s": round(progress.docs / seconds, 1) if seconds else None,
-                     "words_per_s": round(progress.words / seconds, 1) if seconds else None},
-        "files": [r.to_dict() for r in reports],
-    }
-    write_json_atomic(output_dir / REPORT_NAME, summary)
+    run = summary["this_run"]
     for report in reports:
         if report.bad or report.error:
             warn(report.summary())
     title_only = (f"{summary['title_only_skipped']:,} title-only skipped" if skip_title_only
                   else f"{summary['title_only']:,} title-only annotated")
-    good(f"{output_dir}: {summary['docs']:,} docs, {summary['entities']:,} entities from {len(found)} inputs "
+    good(f"{output_dir}: {summary['docs']:,} docs, {summary['entities']:,} entities from {summary['inputs']} inputs "
          f"({title_only}, {summary['bad_records']:,} bad records skipped, "
          f"{summary['files_with_errors']} files with errors); "
-         f"this run: {progress.docs:,} docs in {seconds:.1f} s; report: {output_dir / REPORT_NAME}")
+         f"this run: {run['docs']:,} docs in {run['seconds']:.1f} s; report: {output_dir / REPORT_NAME}")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

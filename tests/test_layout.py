@@ -141,3 +141,14 @@ def test_a_bad_lever_is_one_line(tmp_path):
     (tmp_path / "project.yml").write_text("vars:\n  levers:\n    b: {extends: c, model: cnn}\n", encoding="utf8")
     with pytest.raises(BionerError, match=r"vars.levers.b.extends: 'c' is not another key"):
         levers(tmp_path / "project.yml")
+
+
+def test_no_module_runs_a_command_of_the_project():
+    """The library and the lab call functions (in a child process where a run
+    needs its own: bioner.child), never `python -m scripts.<command>`."""
+    found = []
+    for path in sorted((PROJECT_DIR / "bioner").rglob("*.py")) + sorted((PROJECT_DIR / "benchmarks").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf8").splitlines(), 1):
+            if re.search(r"""["']-m["']\s*,\s*["']scripts|["']scripts\.\w+["']|import scripts|from scripts""", line):
+                found.append(f"{path.relative_to(PROJECT_DIR)}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)
