@@ -98,9 +98,9 @@ def run_name(lever: str, seed: int, train_dev: bool) -> str:
 
 
 def lever_command(corpus: str, name: str, seed: int, steps: int, train_dev: bool, test: bool) -> str:
-    """The command that reproduces one run."""
-    args = ["python", "-m", "scripts.levers", corpus, name, "--seeds", str(seed), "--max-steps", str(steps)]
-    return shlex.join(args + (["--train-dev"] if train_dev else []) + (["--test"] if test else []))
+    """The command that reproduces one run (recorded with it, never run from here)."""
+    flags = (" --train-dev" if train_dev else "") + (" --test" if test else "")
+    return f"python -m scripts.levers {shlex.quote(corpus)} {shlex.quote(name)} --seeds {seed} --max-steps {steps}{flags}"
 
 
 def run_lever(layout: Layout, corpus: str, name: str, lever: LeverEntry, seed: int, max_steps: int,
