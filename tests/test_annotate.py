@@ -32,7 +32,7 @@ from bioner.annotate.records import FileReport
 from bioner.annotate.writers import read_pubtator
 from bioner.errors import BionerError
 from bioner.provenance import folder_sha256
-from bioner.training import FINGERPRINT
+from bioner.layout import TrainingDir
 from bioner.runtime import safe_pipe, start_method
 from scripts import annotate
 
@@ -194,7 +194,7 @@ def test_records_and_reports_name_the_training_that_made_the_model(tmp_path, cap
     shutil.copytree(toy_model, run_dir / "model-best")
     meta = srsly.read_json(run_dir / "model-best" / "meta.json")
     srsly.write_json(run_dir / "model-best" / "meta.json", {**meta, "name": "pipeline", "version": "0.0.0"})
-    srsly.write_json(run_dir / FINGERPRINT, {"fingerprint": "f" * 64, "config": "configs/cnn.cfg", "gpu": -1,
+    srsly.write_json(TrainingDir(run_dir).stamp, {"fingerprint": "f" * 64, "config": "configs/cnn.cfg", "gpu": -1,
                                              "overrides": {"paths.train": "corpus/bc5cdr/train.spacy",
                                                            "system.seed": 2}})
     out = tmp_path / "out"

@@ -117,8 +117,9 @@ def test_time_is_linear_in_the_length_of_the_doc(nlp):
     code rescanned every entity for each definition). A ratio in one run,
     never a wall-clock limit."""
     component_seconds(nlp, 50)  # warm-up
-    small = min(component_seconds(nlp, 400) for _ in range(3))
-    large = min(component_seconds(nlp, 3200) for _ in range(3))
+    # the best of 7 runs each: a busy machine (parallel test workers) slows single runs
+    small = min(component_seconds(nlp, 400) for _ in range(7))
+    large = min(component_seconds(nlp, 3200) for _ in range(7))
     assert large / small < 20, (small, large)
 
 

@@ -348,7 +348,7 @@ def test_a_training_folder_is_served_with_its_training_and_digest(tmp_path, rule
     import spacy
     import srsly
 
-    from bioner.training import FINGERPRINT
+    from bioner.layout import TrainingDir
 
     folders = []
     for corpus, patterns in (("bc5cdr", ["aspirin"]), ("ncbi_disease", ["headache"])):
@@ -357,7 +357,7 @@ def test_a_training_folder_is_served_with_its_training_and_digest(tmp_path, rule
         nlp.add_pipe("entity_ruler").add_patterns([{"label": "X", "pattern": p} for p in patterns])
         run.mkdir(parents=True)
         nlp.to_disk(run / "model-best")  # meta: name "pipeline", version "0.0.0"
-        srsly.write_json(run / FINGERPRINT, {"fingerprint": corpus * 8, "config": "configs/cnn.cfg",
+        srsly.write_json(TrainingDir(run).stamp, {"fingerprint": corpus * 8, "config": "configs/cnn.cfg",
                                              "overrides": {"paths.train": f"corpus/{corpus}/train.spacy"}})
         folders.append(run / "model-best")
     models = load_models([str(f) for f in folders])
