@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import srsly
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import BionerError
 from .formats import FORMATS
@@ -135,6 +135,57 @@ def load_registry(project_file: Union[str, Path] = PROJECT_FILE) -> Dict[str, Co
     return registry
 
 
+class TextSourceEntry(BaseModel):
+    """One entry of vars.text_sources: unlabelled in-domain text, fetched like
+    a corpus (public `url`, or <text mirror>/<file>) and checked by content:
+    `git_blob` of the file, or `git_tree` (the id of the commit's tree) over
+    the files inside a tarball below `tar_prefix`, since the same tree can be
+    packed into tarballs whose bytes differ."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^(https?|file)://\S+$")
+    file: str = Field(min_length=1, pattern=r"^[^/\\]+$", description="name in assets/text/ and in the text mirror")
+    git_blob: Optional[str] = Field(None, pattern=GIT_BLOB)
+    git_tree: Optional[str] = Field(None, pattern=GIT_BLOB)
+    tar_prefix: str = ""
+    reader: str = Field(description="how bioner.rawtext reads it: jats_tar or pubmedqa")
+    license: str = Field(min_length=1)
+    source_url: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_check(self) -> "TextSourceEntry":
+        if (self.git_blob is None) == (self.git_tree is None):
+            raise ValueError("give exactly one content check: git_blob (a file) or git_tree (a tarball's files)")
+        return self
+
+
+@dataclass(frozen=True)
+class TextSource:
+    key: str
+    entry: TextSourceEntry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.entry, name)
+
+
+def load_text_sources(project_file: Union[str, Path] = PROJECT_FILE) -> Dict[str, TextSource]:
+    """Every text source of project.yml's vars.text_sources, validated (none: {})."""
+    project_file = Path(project_file)
+    if not project_file.is_file():
+        raise BionerError(f"{project_file}: project file not found. Run from the project folder.")
+    raw = ((srsly.read_yaml(project_file) or {}).get("vars") or {}).get("text_sources") or {}
+    where = f"{project_file.name}: vars.text_sources"
+    sources = {}
+    for key, value in raw.items():
+        try:
+            sources[key] = TextSource(key, TextSourceEntry.model_validate(value))
+        except ValidationError as err:
+            raise BionerError(_one_line(err, f"{where}.{key}").replace("the corpus entry", "the text source")) from None
+    return sources
+
+
 def get_corpus(key: str, project_file: Union[str, Path] = PROJECT_FILE) -> Corpus:
     registry = load_registry(project_file)
     if key not in registry:
@@ -222,6 +273,10 @@ class Layout:
     @property
     def text_report(self) -> Path:
         return self.text_dir / "report.json"
+
+    def text_asset(self, file: str) -> Path:
+        """A fetched text source (vars.text_sources): assets/text/<file>."""
+        return self.root / "assets" / "text" / file
 
     @property
     def vectors(self) -> Path:

@@ -8,6 +8,11 @@
   are counted. External DTDs and entities are never fetched.
 - BioC XML (`collection`): one section per passage, at the passage's own
   offset, so BioC offsets stay valid.
+- JATS XML (`article`, or PMC's `pmc-articleset`; PMC open-access full
+  texts, eLife): one record per article, id from its PMCID, PMID or DOI;
+  title, abstracts, body section titles and paragraphs, read by bioner.jats
+  (references, tables, figures, formulas and peer-review parts skipped and
+  counted in the FileReport's `skipped`).
 - JSONL (`.jsonl`, `.jsonl.gz`): one object per line with `id` and `text`.
 - A folder of `.txt` files: one document per file, id = path below the
   folder without `.txt`; the whole folder is one input (one shard).
@@ -29,6 +34,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional
 from lxml import etree
 
 from ..errors import BionerError
+from ..jats import Skipped, iter_articles
 from .records import BadRecord, FileReport, make_record
 
 XML_SUFFIXES = (".xml", ".xml.gz", ".nxml", ".bioc")
@@ -128,8 +134,10 @@ def read_xml(fh: io.BufferedReader, report: FileReport) -> Iterator[Dict[str, An
         yield from read_bioc(fh, report)
     elif root in ("PubmedArticleSet", "PubmedBookArticleSet", None):
         yield from read_medline(fh, report)
+    elif root in ("article", "pmc-articleset"):
+        yield from read_jats(fh, report)
     else:
-        report.error = f"root element <{root}> is neither MEDLINE's <PubmedArticleSet> nor BioC's <collection>; not read"
+        report.error = f"root element <{root}> is not MEDLINE's <PubmedArticleSet>, BioC's <collection> or JATS's <article>; not read"
 
 
 def _iterparse(fh, tags, report: FileReport) -> Iterator[Any]:
@@ -182,6 +190,24 @@ def read_medline(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
         record = _record(pmid, sections, report, where)
         if record is not None:
             yield record
+
+
+def read_jats(fh, report: FileReport) -> Iterator[Dict[str, Any]]:
+    skipped = Skipped()
+    try:
+        for article in iter_articles(fh, skipped):
+            where = f"article {article.doc_id or '?'} (line {article.line})"
+            if not article.doc_id:
+                report.add_bad("no article id (PMCID, PMID or DOI)", where)
+                continue
+            record = _record(article.doc_id, [(n, t, None) for n, t in article.sections], report, where)
+            if record is not None:
+                yield record
+    except etree.XMLSyntaxError as err:
+        line = err.position[0] if err.position else err.lineno
+        report.error = f"malformed XML at line {line} ({err.msg}); the rest of the file was not read"
+    finally:
+        report.skipped = {name: n for name, n in sorted(skipped.elements.items())}
 
 
 def read_bioc(fh, report: FileReport) -> Iterator[Dict[str, Any]]:

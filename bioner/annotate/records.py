@@ -87,6 +87,7 @@ class FileReport:
     bad: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     error: Optional[str] = None
     deleted_citations: int = 0
+    skipped: Dict[str, int] = field(default_factory=dict)  # JATS: elements left out, per name
     seconds: float = 0.0
 
     def add_bad(self, reason: str, where: str) -> None:
