@@ -213,3 +213,107 @@ def test_real_transfer_corpus_has_no_dev_or_test_sentence_of_the_evaluated_corpo
                 assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7))
     stats = __import__("srsly").read_json(layout.corpus("bionlp09") / "stats.json")["splits"]
     assert stats["train"]["held_out_sentences"] + stats["dev"]["held_out_sentences"] > 0
+
+
+# --- the text sources: eLife's JATS articles and PubMedQA's abstracts ---------
+
+JATS = Path(__file__).parent / "fixtures" / "jats" / "pmc_article.xml"
+PREFIX = "elife-articles-toy/"
+
+
+def jats_tarball(path: Path, paragraphs) -> Path:
+    """A tarball like eLife's: the fixture article with `paragraphs` added to its body."""
+    import io
+    import tarfile
+
+    xml = JATS.read_text(encoding="utf8")
+    extra = "".join(f"<p>{p}</p>" for p in paragraphs)
+    xml = xml.replace('<sec id="s3">', f'<sec id="s9"><title>Planted</title>{extra}</sec><sec id="s3">')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in [("README.md", b"# toy\n"), ("elife00001.xml", xml.encode())]:
+            info = tarfile.TarInfo(PREFIX + name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def pubmedqa_json(path: Path, items) -> Path:
+    import json
+
+    data = {pmid: {"QUESTION": "?", "CONTEXTS": contexts, "LONG_ANSWER": answer}
+            for pmid, (contexts, answer) in items.items()}
+    path.write_text(json.dumps(data), encoding="utf8")
+    return path
+
+
+def text_source(reader: str, file: str) -> dict:
+    return {"title": "toy", "url": "http://127.0.0.1:9/x", "file": file, "git_blob": "0" * 40, "reader": reader,
+            "license": "CC0 (test)", "source_url": "http://127.0.0.1:9/x"}
+
+
+@pytest.fixture
+def with_sources(project):
+    """The toy project plus an eLife-like tarball and a PubMedQA file, each
+    with an evaluated corpus's dev or test sentence planted in raw text."""
+    write_project(project, {"rel": corpus_entry(), "ev": corpus_entry()},
+                  text_sources={"elife": text_source("jats_tar", "elife.tar.gz"),
+                                "pubmedqa": text_source("pubmedqa", "pqa.json")})
+    folder = project / "assets" / "text"
+    jats_tarball(folder / "elife.tar.gz", [
+        "Kept eLife sentence about kinases. The drug caused severe hepatotoxicity in two of the ten "
+        "patients treated.",  # ev's dev sentence, raw: no space before the period
+        "Remarkably, the drug caused severe hepatotoxicity in two of the ten patients, as expected.",  # 8-run
+        # ev's test sentence tokenised differently: no 8-token run in common, an 8-word-piece run
+        "We found that IL-2 gene expression requires NF-kappa B activation (in T cells) here.",
+    ])
+    pubmedqa_json(folder / "pqa.json", {
+        "123": (["IL-2 gene expression requires NF-kappa B activation in T cells. Kept context sentence one."],
+                "Kept long answer sentence."),
+        "456": (["Kept context of another abstract."], ""),
+    })
+    return project
+
+
+def test_text_sources_are_added_and_a_planted_dev_or_test_sentence_is_dropped(with_sources, capsys):
+    rc, out, err = run_main(capsys, main, ["rel", "--evaluated", "ev", "--sources", "elife pubmedqa",
+                                           "--root", str(with_sources)])
+    assert rc == 0, err
+    layout = Layout(with_sources)
+    lines = layout.text_file.read_text(encoding="utf8").splitlines()
+    text = "\n".join(lines).lower()
+    assert "hepatotoxicity" not in text and "nf-kappa" not in text
+    assert "Kept eLife sentence about kinases ." in lines
+    assert lines[-3:] == ["Kept context sentence one .", "Kept long answer sentence .",
+                          "Kept context of another abstract ."]
+    assert "Dexamethasone is a candidate against cisplatin nephrotoxicity ." in lines  # the article's own body
+    assert not any("reviewers" in line or "Cisplatin and the kidney" in line for line in lines)  # skipped parts
+    report = __import__("srsly").read_json(layout.text_report)
+    assert report["sources"]["elife"]["held_out"] == 3 and report["sources"]["pubmedqa"]["held_out"] == 1
+    assert report["sources"]["elife"]["documents"] == 1 and report["sources"]["pubmedqa"]["documents"] == 2
+    assert report["sources"]["pubmedqa"]["tokens"] == 5 + 5 + 6
+    assert report["skipped"]["elife"]["sub-article"]["elements"] == 2
+    assert report["tokens"] == sum(len(line.split()) for line in lines)
+    assert "| elife |" in out and "| pubmedqa | 16 | 3 | 1 | 0 |" in out
+    assert "elife: skipped " in out and "sub-article 2" in out
+
+
+def test_a_missing_or_unknown_text_source_is_one_line_and_writes_nothing(with_sources, capsys):
+    argv = ["rel", "--evaluated", "ev", "--root", str(with_sources)]
+    rc, _, err = run_main(capsys, main, argv + ["--sources", "elife nope"])
+    assert rc == 1 and "nope: not in vars.text_sources" in err and err.count("\n") == 1
+    (with_sources / "assets" / "text" / "pqa.json").unlink()
+    rc, _, err = run_main(capsys, main, argv + ["--sources", "elife pubmedqa"])
+    assert rc == 1 and "assets/text/pqa.json: not found" in err and "scripts.fetch pubmedqa" in err
+    assert not Layout(with_sources).text_dir.exists()
+
+
+def test_sentence_rule_keeps_abbreviations_and_initials_inside():
+    from bioner.text import paragraph_sentences
+
+    got = [" ".join(s) for s in paragraph_sentences([
+        "As shown by Smith et al. (2012), IL-2 binds. Fig. 2 shows e.g. the result. J. Smith agreed! Why? "
+        "It is ca. 5 mg/ml."])]
+    # spaCy's tokenizer splits "al." and "Fig." from their period; the rule still joins across them
+    assert got == ["As shown by Smith et al . ( 2012 ) , IL-2 binds .", "Fig . 2 shows e.g. the result .",
+                   "J. Smith agreed !", "Why ?", "It is ca . 5 mg / ml ."]
