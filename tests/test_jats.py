@@ -157,3 +157,31 @@ def test_annotate_offsets_stay_exact_over_a_long_article(tmp_path, capsys, ruler
         assert expected[ent["start"]:ent["end"]] == ent["text"]
     last = record["entities"][-1]
     assert last["start"] > 150_000 and last["section"] == "body:Discussion"
+
+
+def test_a_tarball_of_articles_is_one_input_and_a_bad_member_only_costs_itself(tmp_path):
+    import io
+    import tarfile
+
+    xml = ARTICLE.read_bytes()
+    doi_only = re.sub(rb'<article-id pub-id-type="(pmc|pmid)">\d+</article-id>', b"", xml)
+    path = tmp_path / "bulk.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in [("a/one.xml", xml), ("a/broken.xml", xml.replace(b"</abstract>", b"</abstrakt>")),
+                           ("a/README.md", b"# not read\n"), ("a/two.nxml", doi_only)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert find_inputs([path]) == [Input("jats_tar", str(path), "bulk")]
+    report = FileReport(str(path), "bulk")
+    records = list(read_input(Input("jats_tar", str(path), "bulk"), report))
+    assert [r["id"] for r in records] == ["PMC6000001", "10.1234/toy.0001"]
+    assert records[1]["text"] == records[0]["text"]
+    assert report.bad["malformed XML"]["count"] == 1 and report.bad["malformed XML"]["examples"][0].startswith(
+        "a/broken.xml: line ")
+    assert report.error is None and report.skipped["sub-article"] == 2 * 2  # the broken one ends before its article
+    truncated = tmp_path / "cut.tar.gz"
+    truncated.write_bytes(path.read_bytes()[:900])
+    report = FileReport(str(truncated), "cut")
+    list(read_input(Input("jats_tar", str(truncated), "cut"), report))
+    assert report.error.startswith("cannot read the tarball (")
