@@ -23,6 +23,7 @@ index, one hash per kept sentence and the DocBin of text.spacy, so the
 work is linear in the size of the text.
 """
 import re
+import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -71,19 +72,29 @@ def windows(words: Sequence[str]) -> Iterator[Tuple[str, ...]]:
 
 @dataclass
 class HeldOut:
-    """The sentences the text must not contain."""
+    """The sentences the text must not contain, each whole key and run
+    mapped to the first held-out split it came from (so a drop can be
+    traced to the split it protects)."""
 
-    keys: set = field(default_factory=set)
-    runs: set = field(default_factory=set)
+    keys: dict = field(default_factory=dict)
+    runs: dict = field(default_factory=dict)
     sentences: Counter = field(default_factory=Counter)  # per "corpus/split"
 
     def add(self, source: str, words: Sequence[str]) -> None:
-        self.keys.add(sentence_key(words))
-        self.runs.update(windows(words))
+        self.keys.setdefault(sentence_key(words), source)
+        for run in windows(words):
+            self.runs.setdefault(run, source)
         self.sentences[source] += 1
 
+    def match(self, words: Sequence[str]) -> Optional[str]:
+        """The held-out split `words` equals or shares a run with, or None."""
+        found = self.keys.get(sentence_key(words))
+        if found is None:
+            found = next((self.runs[run] for run in windows(words) if run in self.runs), None)
+        return found
+
     def contains(self, words: Sequence[str]) -> bool:
-        return sentence_key(words) in self.keys or any(run in self.runs for run in windows(words))
+        return self.match(words) is not None
 
 
 def split_sentences(corpus: Corpus, layout: Layout, split: str) -> Iterator[List[str]]:
@@ -194,13 +205,17 @@ class TextWriter:
         self.fh, self.held = fh, held
         self.seen: set = set()
         self.counts: Dict[str, Counter] = {}
+        self.held_out_by: Dict[str, Counter] = {}  # source -> the held-out splits its drops matched
 
     def add_all(self, source: str, sentences: Iterable[List[str]], progress: Optional[Progress] = None) -> None:
         count = self.counts.setdefault(source, Counter())
+        matched = self.held_out_by.setdefault(source, Counter())
         for words in sentences:
             key = hash(sentence_key(words))  # 64 bits: a collision drops one sentence, once in ~1e7 texts
-            if self.held.contains(words):
+            split = self.held.match(words)
+            if split is not None:
                 count["held_out"] += 1
+                matched[split] += 1
             elif key in self.seen:
                 count["repeated"] += 1
             else:
@@ -248,16 +263,24 @@ def build_text(related: Sequence[Corpus], evaluated: Sequence[Corpus], layout: L
             "sources": {name: {k: c[k] for k in ("sentences", "tokens", "held_out", "repeated")}
                         | ({"documents": c["documents"]} if "documents" in c else {})
                         for name, c in counts.items()},
+            "held_out_by_split": {name: dict(c.most_common()) for name, c in writer.held_out_by.items() if c},
             "seconds": {name: round(t, 1) for name, t in seconds.items()},
             "skipped": skipped,
             "sentences": sum(c["sentences"] for c in counts.values()),
             "tokens": sum(c["tokens"] for c in counts.values()),
         }
+        report["peak_rss_mb_before_docbin"] = peak_rss_mb()
         start = time.monotonic()
         write_docbin(tmp[layout.text_file], tmp[layout.text_docbin])
-        report["docbin_seconds"] = round(time.monotonic() - start, 1)
+        report["seconds"]["text.spacy"] = round(time.monotonic() - start, 1)
+        report["peak_rss_mb"] = peak_rss_mb()
         srsly.write_json(tmp[layout.text_report], report)
     return report
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident memory so far, in MB (Linux: ru_maxrss is in KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 def read_sentences(path) -> Iterator[List[str]]:

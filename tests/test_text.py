@@ -290,6 +290,8 @@ def test_text_sources_are_added_and_a_planted_dev_or_test_sentence_is_dropped(wi
     assert not any("reviewers" in line or "Cisplatin and the kidney" in line for line in lines)  # skipped parts
     report = __import__("srsly").read_json(layout.text_report)
     assert report["sources"]["elife"]["held_out"] == 3 and report["sources"]["pubmedqa"]["held_out"] == 1
+    assert report["held_out_by_split"] == {"elife": {"ev/dev": 2, "ev/test": 1}, "pubmedqa": {"ev/test": 1},
+                                           "rel/train": {"ev/test": 3, "ev/dev": 1}, "rel/dev": {"rel/test": 1}}
     assert report["sources"]["elife"]["documents"] == 1 and report["sources"]["pubmedqa"]["documents"] == 2
     assert report["sources"]["pubmedqa"]["tokens"] == 5 + 5 + 6
     assert report["skipped"]["elife"]["sub-article"]["elements"] == 2
