@@ -147,6 +147,7 @@ def test_annotate_offsets_stay_exact_over_a_long_article(tmp_path, capsys, ruler
     rc, out, err = run_main(capsys, annotate.main, [str(inputs), "--model", str(ruler_model),
                                                     "--output-dir", str(tmp_path / "out")])
     assert rc == 0, err
+    assert "long.xml: 1 docs" in out and "left out of the text: " in out and "2 sub-article" in out
     (record,) = [json.loads(line) for line in (tmp_path / "out" / "long.jsonl").read_text(encoding="utf8").splitlines()]
     expected = " ".join([t for _, t in KEPT[:2]] + [t for _, t in KEPT[2:]] * copies)
     assert record["text"] == expected and len(expected) > 150_000

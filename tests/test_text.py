@@ -319,3 +319,50 @@ def test_sentence_rule_keeps_abbreviations_and_initials_inside():
     # spaCy's tokenizer splits "al." and "Fig." from their period; the rule still joins across them
     assert got == ["As shown by Smith et al . ( 2012 ) , IL-2 binds .", "Fig . 2 shows e.g. the result .",
                    "J. Smith agreed !", "Why ?", "It is ca . 5 mg / ml ."]
+
+
+@pytest.mark.slow
+def test_real_text_sources_hold_no_dev_or_test_sentence_of_the_evaluated_corpora(tmp_path, capsys):
+    """The same proof over the text sources: PubMedQA's 1,000 abstracts
+    (PMIDs, so they could overlap BC5CDR's) in full, and the first 60
+    eLife articles, built with the related corpora as `weasel run text` does."""
+    import tarfile
+
+    text_mirror = MIRROR.parent / "text"
+    if not (MIRROR / "CRAFT-IOB").is_dir() or not text_mirror.is_dir():
+        pytest.skip(f"no corpus and text mirror at {MIRROR.parent}")
+    project_file = Path(__file__).resolve().parent.parent / "project.yml"
+    settings = __import__("srsly").read_yaml(project_file)["vars"]
+    related, evaluated = settings["text_corpora"].split(), settings["evaluated_corpora"].split()
+    (tmp_path / "project.yml").write_bytes(project_file.read_bytes())
+    layout = Layout(tmp_path)
+    registry = load_registry(layout.project_file)
+    for key in related + evaluated:
+        fetch_corpus(registry[key], layout, str(MIRROR))
+    from bioner.assets import fetch_text_source
+    from bioner.corpora import load_text_sources
+
+    sources = load_text_sources(layout.project_file)
+    fetch_text_source(sources["pubmedqa"], layout, str(MIRROR))
+    elife = layout.text_asset(sources["elife"].file)
+    with tarfile.open(text_mirror / sources["elife"].file, "r|gz") as full, tarfile.open(elife, "w:gz") as part:
+        for n, member in zip(range(61), full):  # the folder, the README, then articles
+            part.addfile(member, full.extractfile(member) if member.isfile() else None)
+    rc, out, err = run_main(capsys, main, related + ["--evaluated", " ".join(evaluated), "--sources",
+                                                     "elife pubmedqa", "--root", str(tmp_path)])
+    assert rc == 0, err
+    report = __import__("srsly").read_json(layout.text_report)
+    assert report["sources"]["pubmedqa"]["documents"] == 1000 and report["sources"]["elife"]["documents"] >= 55
+    text = [line.split() for line in layout.text_file.read_text(encoding="utf8").splitlines()]
+    keys = {"".join(s).lower() for s in text}
+    runs = {tuple(w.lower() for w in s[i : i + 8]) for s in text for i in range(len(s) - 7)}
+    checked = 0
+    for key in evaluated:
+        for split in ("dev", "test"):
+            for sentence in raw_sentences(layout.asset(key, split, ".tsv")):
+                lowered = [w.lower() for w in sentence]
+                assert "".join(lowered) not in keys, (key, split, " ".join(sentence))
+                assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7)), \
+                    (key, split, " ".join(sentence))
+                checked += 1
+    assert checked > 14_000

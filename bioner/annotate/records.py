@@ -113,6 +113,8 @@ class FileReport:
         if self.bad:
             reasons = ", ".join(f"{e['count']:,} {reason}" for reason, e in sorted(self.bad.items()))
             line += f"; {self.n_bad:,} bad records skipped ({reasons})"
+        if self.skipped:
+            line += "; left out of the text: " + ", ".join(f"{n:,} {name}" for name, n in self.skipped.items())
         if self.error:
             line += f"; {self.error}"
         return line
