@@ -268,6 +268,7 @@ class Layout:
 
     @property
     def text_docbin(self) -> Path:
+        """A folder of DocBins (parts), read by spaCy as one corpus."""
         return self.text_dir / "text.spacy"
 
     @property

@@ -19,13 +19,15 @@ The text sources are raw paragraphs: they are tokenised by the language's
 spaCy tokenizer and split into sentences by `split_sentences_at` (a rule, no
 model). Everything streams: sentences go to the output as they are read,
 every check is a set lookup, and what is kept in memory is the held-out
-index, one hash per kept sentence and the DocBin of text.spacy, so the
-work is linear in the size of the text.
+index, one hash per kept sentence and the spaCy vocabulary of the
+tokenizer; text.spacy is written in parts of DOCBIN_TOKENS. The work is
+linear in the size of the text.
 """
 import re
 import resource
 import time
 from collections import Counter
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
 
@@ -43,6 +45,7 @@ from .rawtext import paragraphs
 
 WINDOW = 8
 SENTENCES_PER_DOC = 10  # text.spacy: Docs of about an abstract, for pretraining
+DOCBIN_TOKENS = 1_000_000  # tokens per part of text.spacy (~25 MB of memory to write one)
 TEXT_SPLITS = ("train", "dev")  # of the related corpora
 PIECE = re.compile(r"[^\W_]+")  # letter/digit runs: what the 8-run check compares
 SENT_END = frozenset({".", "!", "?"})
@@ -308,11 +311,37 @@ def _doc(vocab: Vocab, sentences: List[List[str]]) -> Doc:
     return Doc(vocab, words=words, sent_starts=starts)
 
 
-def write_docbin(text_file, docbin_path) -> None:
-    """text.spacy from the sentences file, read back line by line: only the
-    token texts, spaces and sentence starts are stored (what `spacy pretrain`
-    reads), so the DocBin costs ~24 bytes a token."""
-    docbin = DocBin(attrs=["SENT_START"], store_user_data=False)
-    for doc in text_docs(read_sentences(text_file), Vocab()):
-        docbin.add(doc)
-    docbin.to_disk(docbin_path)
+def shards(sentences: Iterable[List[str]], tokens: int) -> Iterator[List[List[str]]]:
+    """`sentences` in consecutive groups of about `tokens` tokens (whole sentences)."""
+    group: List[List[str]] = []
+    size = 0
+    for words in sentences:
+        group.append(words)
+        size += len(words)
+        if size >= tokens:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def write_docbin(text_file, folder) -> None:
+    """text.spacy from the sentences file, read back line by line: a folder
+    of DocBins (part-00000.spacy, ...) of about DOCBIN_TOKENS tokens each,
+    so that writing it holds one part in memory, not the whole text (spaCy
+    writes a DocBin from memory). spaCy's reader (spacy.Corpus.v1, which
+    `spacy pretrain` uses) reads such a folder as one corpus, parts in name
+    order. Only token texts, spaces and sentence starts are stored: what
+    `spacy pretrain` reads."""
+    Path(folder).mkdir()
+    for i, group in enumerate(shards(read_sentences(text_file), DOCBIN_TOKENS)):
+        docbin = DocBin(attrs=["SENT_START"], store_user_data=False)
+        for doc in text_docs(group, Vocab()):  # a fresh Vocab per part: its strings do not pile up
+            docbin.add(doc)
+        docbin.to_disk(Path(folder) / f"part-{i:05d}.spacy")
+
+
+def read_text_docs(folder, vocab: Vocab) -> Iterator[Doc]:
+    """The Docs of text.spacy, parts in order (as spaCy's corpus reader takes them)."""
+    for part in sorted(Path(folder).glob("*.spacy")):
+        yield from DocBin().from_disk(part).get_docs(vocab)

@@ -12,6 +12,7 @@ from spacy.vocab import Vocab
 
 from bioner.assets import fetch_corpus
 from bioner.corpora import Layout, load_registry
+from bioner.text import read_text_docs
 from scripts.text import main
 
 TEST_SENTENCE = "IL-2 gene expression requires NF-kappa B activation in T cells ."
@@ -64,7 +65,7 @@ def test_text_keeps_train_dev_and_drops_every_held_out_sentence(project, capsys)
     assert report["sources"]["rel/dev"]["held_out"] == 1
     assert report["sources"]["ev/train"] == {"sentences": 1, "tokens": 5, "held_out": 0, "repeated": 1}
     assert report["held_out_sentences"] == {"ev/dev": 1, "ev/test": 1, "rel/test": 1}
-    docs = list(DocBin().from_disk(layout.text_docbin).get_docs(Vocab()))
+    docs = list(read_text_docs(layout.text_docbin, Vocab()))
     assert [[s.text for s in d.sents] for d in docs] == [lines]  # 4 sentences: one Doc, sentence starts kept
     assert "4 sentences" in out
 
@@ -296,6 +297,8 @@ def test_text_sources_are_added_and_a_planted_dev_or_test_sentence_is_dropped(wi
     assert report["sources"]["pubmedqa"]["tokens"] == 5 + 5 + 6
     assert report["skipped"]["elife"]["sub-article"]["elements"] == 2
     assert report["tokens"] == sum(len(line.split()) for line in lines)
+    docs = list(read_text_docs(Layout(with_sources).text_docbin, Vocab()))
+    assert [s.text for d in docs for s in d.sents] == lines
     assert "| elife |" in out and "| pubmedqa | 16 | 3 | 1 | 0 |" in out
     assert "elife: skipped " in out and "sub-article 2" in out
 
@@ -366,3 +369,45 @@ def test_real_text_sources_hold_no_dev_or_test_sentence_of_the_evaluated_corpora
                     (key, split, " ".join(sentence))
                 checked += 1
     assert checked > 14_000
+
+
+def test_text_spacy_is_written_in_parts_that_spacy_reads_as_one_corpus(with_sources, capsys, monkeypatch):
+    import spacy
+    from spacy.training import Corpus
+
+    from bioner import text as text_module
+
+    monkeypatch.setattr(text_module, "DOCBIN_TOKENS", 40)
+    rc, _, err = run_main(capsys, main, ["rel", "--evaluated", "ev", "--sources", "elife pubmedqa",
+                                         "--root", str(with_sources)])
+    assert rc == 0, err
+    layout = Layout(with_sources)
+    lines = layout.text_file.read_text(encoding="utf8").splitlines()
+    parts = sorted(p.name for p in layout.text_docbin.iterdir())
+    expected, size = 0, 0
+    for line in lines:  # whole sentences, a part closed once it holds 40 tokens or more
+        size += len(line.split())
+        if size >= 40:
+            expected, size = expected + 1, 0
+    assert len(parts) == expected + (size > 0) > 3
+    assert parts[0] == "part-00000.spacy"
+    nlp = spacy.blank("en")
+    read = [s.text for ex in Corpus(layout.text_docbin)(nlp) for s in ex.reference.sents]
+    assert read == lines  # every sentence once, in order, across the parts
+
+
+def test_pretrain_reads_the_text_spacy_folder(with_sources, capsys, monkeypatch):
+    from conftest import PROJECT_DIR
+
+    from bioner import text as text_module
+    from scripts.pretrain import main as pretrain
+
+    monkeypatch.setattr(text_module, "DOCBIN_TOKENS", 40)
+    assert run_main(capsys, main, ["rel", "--evaluated", "ev", "--sources", "elife pubmedqa",
+                                   "--root", str(with_sources)])[0] == 0
+    out = with_sources / "pretrain"
+    rc, _, err = run_main(capsys, pretrain, [str(PROJECT_DIR / "configs" / "cnn.cfg"), str(out), "--text",
+                                             str(Layout(with_sources).text_docbin), "--gpu", "-1"])
+    assert rc == 0, err
+    log = [__import__("json").loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["nr_word"] == __import__("srsly").read_json(Layout(with_sources).text_report)["tokens"]
