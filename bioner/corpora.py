@@ -106,13 +106,14 @@ def _resolve_extends(key: str, raw: Dict[str, Any], where: str, seen: tuple = ()
     return merged
 
 
-def _one_line(err: ValidationError, where: str) -> str:
+def _one_line(err: ValidationError, where: str,
+              hint: str = "Fix the corpus entry (see README, 'Adding a corpus').") -> str:
     first = err.errors()[0]
-    field = ".".join(str(p) for p in first["loc"])
+    field = "".join(f".{p}" for p in first["loc"])  # none for a check of the whole entry
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     got = first.get("input")
     got = "" if isinstance(got, dict) else f" (got {got!r:.60})"
-    return f"{where}.{field}: {first['msg']}{got}{more}. Fix the corpus entry (see README, 'Adding a corpus')."
+    return f"{where}{field}: {first['msg']}{got}{more}. {hint}"
 
 
 def load_registry(project_file: Union[str, Path] = PROJECT_FILE) -> Dict[str, Corpus]:
@@ -182,7 +183,7 @@ def load_text_sources(project_file: Union[str, Path] = PROJECT_FILE) -> Dict[str
         try:
             sources[key] = TextSource(key, TextSourceEntry.model_validate(value))
         except ValidationError as err:
-            raise BionerError(_one_line(err, f"{where}.{key}").replace("the corpus entry", "the text source")) from None
+            raise BionerError(_one_line(err, f"{where}.{key}", "Fix the text source entry.")) from None
     return sources
 
 

@@ -353,3 +353,19 @@ def test_project_text_sources_are_complete():
     for source in sources.values():
         assert source.url.startswith("https://") and (source.git_blob or source.git_tree)
         assert source.reader in READERS
+
+
+def test_bad_text_source_entry_is_one_line(text_toy):
+    import srsly
+
+    data = srsly.read_yaml(text_toy.root / "project.yml")
+    data["vars"]["text_sources"]["arts"]["git_blob"] = "0" * 40  # and git_tree: two checks
+    srsly.write_yaml(text_toy.root / "project.yml", data)
+    rc, out, err = text_toy.run()
+    line = one_error_line(err, out)
+    assert rc == 1 and "vars.text_sources.arts: Value error, give exactly one content check" in line
+    del data["vars"]["text_sources"]["arts"]["git_blob"], data["vars"]["text_sources"]["arts"]["reader"]
+    srsly.write_yaml(text_toy.root / "project.yml", data)
+    rc, out, err = text_toy.run()
+    assert rc == 1 and "vars.text_sources.arts.reader: Field required" in one_error_line(err, out)
+    assert text_toy.fetched() == []
