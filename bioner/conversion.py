@@ -10,7 +10,8 @@ ones all together (bioner.io.atomic_paths), stats.json last.
 
 A corpus trained on for transfer (not one of the `held_out` corpora we
 evaluate on) loses every train and dev sentence that occurs in the dev or
-test split of those (bioner.text.HeldOut: whole, or any 8-token run), so
+test split of those (bioner.text.HeldOut: whole, or any run of 8 tokens or
+8 word pieces), so
 nothing trained on it has seen what the evaluation scores.
 """
 from pathlib import Path

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .formats import FORMATS
 GIT_BLOB = r"^[0-9a-f]{40}$"
@@ -80,6 +80,41 @@ class CorpusEntry(BaseModel):
 class Corpus:
     key: str
     entry: CorpusEntry
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.entry, name)
+
+
+class TextSourceEntry(BaseModel):
+    """One entry of vars.text_sources: unlabelled in-domain text, fetched like
+    a corpus (public `url`, or <text mirror>/<file>) and checked by content:
+    `git_blob` of the file, or `git_tree` (the id of the commit's tree) over
+    the files inside a tarball below `tar_prefix`, since the same tree can be
+    packed into tarballs whose bytes differ."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^(https?|file)://\S+$")
+    file: str = Field(min_length=1, pattern=r"^[^/\\]+$", description="name in assets/text/ and in the text mirror")
+    git_blob: Optional[str] = Field(None, pattern=GIT_BLOB)
+    git_tree: Optional[str] = Field(None, pattern=GIT_BLOB)
+    tar_prefix: str = ""
+    reader: str = Field(description="how bioner.rawtext reads it: jats_tar or pubmedqa")
+    license: str = Field(min_length=1)
+    source_url: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_check(self) -> "TextSourceEntry":
+        if (self.git_blob is None) == (self.git_tree is None):
+            raise ValueError("give exactly one content check: git_blob (a file) or git_tree (a tarball's files)")
+        return self
+
+
+@dataclass(frozen=True)
+class TextSource:
+    key: str
+    entry: TextSourceEntry
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.entry, name)

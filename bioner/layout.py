@@ -159,11 +159,16 @@ class Layout:
 
     @property
     def text_docbin(self) -> Path:
+        """A folder of DocBins (parts), read by spaCy as one corpus."""
         return self.text_dir / "text.spacy"
 
     @property
     def text_report(self) -> Path:
         return self.text_dir / "report.json"
+
+    def text_asset(self, file: str) -> Path:
+        """A fetched text source (vars.text_sources): assets/text/<file>."""
+        return self.root / "assets" / "text" / file
 
     @property
     def vectors(self) -> Path:

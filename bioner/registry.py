@@ -5,6 +5,8 @@ place: every reader of a table goes through here.
   (bioner.corpora.CorpusEntry); `extends: <key>` copies another entry;
 - transformers: weights by name (Hugging Face name, folder, or a Python
   package that ships them) and the training budget that goes with them;
+- text_sources: unlabelled in-domain text (bioner.corpora.TextSourceEntry),
+  fetched like a corpus and checked by content;
 - levers: named training variants of a config for the lab (benchmarks/);
   `extends: <key>` starts from another lever: its settings are merged
   (the extending lever's win) and its `needs` kept.
@@ -19,7 +21,7 @@ from typing import Any, Dict, List, Optional, Type, TypeVar, Union
 import srsly
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .corpora import Corpus, CorpusEntry
+from .corpora import Corpus, CorpusEntry, TextSource, TextSourceEntry
 from .errors import BionerError
 from .layout import PROJECT_FILE
 
@@ -145,3 +147,10 @@ def transformers(project_file: PathLike = PROJECT_FILE) -> Dict[str, Transformer
 def levers(project_file: PathLike = PROJECT_FILE) -> Dict[str, LeverEntry]:
     """vars.levers, `extends` resolved."""
     return load_table(project_file, "levers", LeverEntry, merge=True, required=False)
+
+
+def text_sources(project_file: PathLike = PROJECT_FILE) -> Dict[str, TextSource]:
+    """vars.text_sources: unlabelled in-domain text (none: {})."""
+    entries = load_table(project_file, "text_sources", TextSourceEntry, required=False,
+                         hint="Fix the text source entry.")
+    return {key: TextSource(key, entry) for key, entry in entries.items()}

@@ -1,5 +1,6 @@
 """Annotate a collection with a trained pipeline: MEDLINE/PubMed XML (.xml,
-.xml.gz), BioC XML, JSONL (`id`, `text`) or folders of .txt files in; one
+.xml.gz), BioC XML, JATS full texts (PMC, eLife: .xml, or a .tar.gz of
+them), JSONL (`id`, `text`) or folders of .txt files in; one
 shard per input file out, as JSONL, PubTator, BioC XML and/or DocBin.
 
     python -m scripts.annotate pubmed/ --model training/bc5cdr/cnn/model-best --output-dir annotations
@@ -23,7 +24,7 @@ from bioner.console import good, run_cli, say, warn
 
 
 def annotate(
-    inputs: List[Path] = typer.Argument(..., help="MEDLINE/BioC XML, JSONL files, or folders (of those, or of .txt files)"),
+    inputs: List[Path] = typer.Argument(..., help="MEDLINE/BioC/JATS XML, JATS tarballs, JSONL files, or folders (of those, or of .txt files)"),
     model: str = typer.Option(..., "--model", help="Pipeline folder (e.g. training/bc5cdr/cnn/model-best) or installed package"),
     output_dir: Path = typer.Option(..., "--output-dir", help="Folder for the shards and the report"),
     formats: List[str] = typer.Option(["jsonl", "pubtator"], "--format", help="jsonl, pubtator, bioc or docbin; repeat for several"),

@@ -1,30 +1,40 @@
-"""Fetch each corpus's train/dev/test files into assets/<corpus>/ and verify
-their checksums (bioner.assets): from the public URL in project.yml, or from
-a local mirror (BIONER_MIRROR or --mirror). All or nothing, per corpus."""
+"""Fetch each corpus's train/dev/test files into assets/<corpus>/, and each
+text source's file into assets/text/, and verify them (bioner.assets): from
+the public URL in project.yml, or from a local mirror (BIONER_MIRROR or
+--mirror). All or nothing, per corpus or text source."""
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from bioner.assets import fetch_corpus
+from bioner.assets import fetch_corpus, fetch_text_source
 from bioner.console import run_cli
+from bioner.corpora import TextSource
 from bioner.layout import Layout
-from bioner.registry import get_corpus
+from bioner.registry import get_corpus, text_sources as load_text_sources
 
 
 def fetch(
-    corpora: List[str] = typer.Argument(..., help="Corpus names, keys of vars.corpora in project.yml"),
+    names: List[str] = typer.Argument(..., help="Keys of vars.corpora or vars.text_sources in project.yml"),
     root: Path = typer.Option(Path("."), help="Project folder (project.yml, assets/)"),
     mirror: Optional[str] = typer.Option(
-        None, envvar="BIONER_MIRROR", help="Local folder to copy the files from instead of the URLs"
+        None, envvar="BIONER_MIRROR",
+        help="Local mirror to copy the files from instead of the URLs: a root holding corpora/ and text/, "
+             "or its corpora/ folder",
     ),
 ) -> None:
-    """Fetch and verify the train/dev/test files of each of CORPORA (all or
-    nothing per corpus; every name is checked before anything is fetched)."""
+    """Fetch and verify the files of each of NAMES (all or nothing per name;
+    every name is checked before anything is fetched)."""
     layout = Layout(root)
-    for corpus in [get_corpus(name, layout.project_file) for name in corpora]:
-        fetch_corpus(corpus, layout, mirror)
+    text_sources = load_text_sources(layout.project_file)
+    # an unknown name fails here, before anything is fetched
+    plan = [text_sources.get(n) or get_corpus(n, layout.project_file) for n in names]
+    for item in plan:
+        if isinstance(item, TextSource):
+            fetch_text_source(item, layout, mirror)
+        else:
+            fetch_corpus(item, layout, mirror)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,5 +1,5 @@
-"""`spacy pretrain` of a config's tok2vec on the in-domain text (a DocBin,
-corpus/text/text.spacy), into a folder that is replaced only when the run
+"""`spacy pretrain` of a config's tok2vec on the in-domain text (a DocBin or
+a folder of them, corpus/text/text.spacy), into a folder that is replaced only when the run
 is complete: spaCy's own loop saves model-last.bin even when interrupted,
 and a half-trained file must not pass for a finished one. The lever
 `cnn_pretrain` (vars.levers) reads model-last.bin through paths.init_tok2vec."""
@@ -20,12 +20,12 @@ from bioner.runtime import resolve_gpu
 def pretrain(
     config_path: Path = typer.Argument(..., exists=True, dir_okay=False, help="Config with a [pretraining] block"),
     output_dir: Path = typer.Argument(..., help="Folder for model<epoch>.bin, model-last.bin and log.jsonl"),
-    text: Path = typer.Option(..., help="DocBin of raw text (corpus/text/text.spacy)"),
+    text: Path = typer.Option(..., help="DocBin of raw text, or a folder of them (corpus/text/text.spacy)"),
     epochs: int = typer.Option(1, help="Passes over the text"),
     gpu: str = typer.Option("auto", help="'auto', a GPU id, or -1 for the CPU"),
 ) -> None:
     """Pretrain the tok2vec of CONFIG_PATH (characters objective) on TEXT."""
-    if not text.is_file():
+    if not text.exists():
         raise BionerError(f"{text}: not found. Build the in-domain text first: weasel run text .")
     if epochs < 1:
         raise BionerError(f"--epochs must be 1 or more, not {epochs}")

@@ -221,3 +221,151 @@ def test_project_corpora_entries_are_complete():
     """Every corpus in the real project.yml has what fetch needs."""
     for corpus in load_registry(PROJECT_DIR / "project.yml").values():
         assert corpus.url.startswith("https://") and corpus.mirror_dir
+
+
+# --- text sources (vars.text_sources): a tarball checked by its git tree, a file by its blob
+
+TAR_PREFIX = "toy-articles-abc/"
+TAR_FILES = {"README.md": (b"# toy\n", 0o644), "elife00001.xml": (b"<article/>\n", 0o644),
+             "sub/run.sh": (b"#!/bin/sh\necho\n", 0o755)}
+
+
+def tarball(path: Path, files=TAR_FILES, level: int = 9, mtime: int = 0) -> Path:
+    """A tarball of `files` below TAR_PREFIX, as `git archive | gzip` makes them."""
+    import gzip
+    import io
+    import tarfile
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        for name, (data, mode) in files.items():
+            info = tarfile.TarInfo(TAR_PREFIX + name)
+            info.size, info.mode, info.mtime = len(data), mode, mtime
+            tar.addfile(info, io.BytesIO(data))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(raw.getvalue(), compresslevel=level, mtime=mtime))
+    return path
+
+
+def git_tree_of(files, where: Path) -> str:
+    """The tree id git itself gives these files (git add + write-tree)."""
+    where.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=where, check=True)
+    for name, (data, mode) in files.items():
+        (where / name).parent.mkdir(parents=True, exist_ok=True)
+        (where / name).write_bytes(data)
+        (where / name).chmod(mode)
+    subprocess.run(["git", "add", "-A"], cwd=where, check=True)
+    return subprocess.run(["git", "write-tree"], cwd=where, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+class TextToy:
+    """A project with two text sources and a mirror root holding corpora/ and text/."""
+
+    def __init__(self, root: Path, capsys, monkeypatch):
+        monkeypatch.delenv("BIONER_MIRROR", raising=False)
+        self.root, self.capsys = root, capsys
+        self.shared = root / "shared"
+        (self.shared / "corpora").mkdir(parents=True)
+        self.tar = tarball(self.shared / "text" / "toy.tar.gz")
+        self.json = self.shared / "text" / "pqa.json"
+        self.json.write_text('{"1": {"CONTEXTS": ["Text."], "LONG_ANSWER": "Yes."}}', encoding="utf8")
+        self.tree = git_tree_of(TAR_FILES, root / "git")
+        self.write(UNREACHABLE)
+
+    def write(self, base_url: str) -> None:
+        common = {"title": "toy", "license": "CC0 (test)", "source_url": "http://127.0.0.1:9/x"}
+        write_project(self.root, {"toy": corpus_entry()}, text_sources={
+            "arts": {**common, "url": f"{base_url}/abc.tar.gz", "file": "toy.tar.gz", "git_tree": self.tree,
+                     "tar_prefix": TAR_PREFIX, "reader": "jats_tar"},
+            "pqa": {**common, "url": f"{base_url}/pqa.json", "file": "pqa.json",
+                    "git_blob": assets.git_blob_id(self.json), "reader": "pubmedqa"}})
+
+    def run(self, *extra: str):
+        return run_main(self.capsys, fetch.main, ["arts", "pqa", "--root", str(self.root)] + list(extra))
+
+    def fetched(self):
+        return files_under(self.root / "assets")
+
+
+@pytest.fixture
+def text_toy(tmp_path, capsys, monkeypatch):
+    return TextToy(tmp_path, capsys, monkeypatch)
+
+
+def test_tarball_tree_id_is_gits_and_ignores_how_it_was_packed(text_toy, tmp_path):
+    repacked = tarball(tmp_path / "github.tar.gz", level=6, mtime=1_700_000_000)
+    assert repacked.read_bytes() != text_toy.tar.read_bytes()
+    assert assets.tar_tree_id(text_toy.tar, TAR_PREFIX) == text_toy.tree == assets.tar_tree_id(repacked, TAR_PREFIX)
+    other = {**TAR_FILES, "sub/run.sh": (b"#!/bin/sh\necho\n", 0o644)}  # same bytes, not executable
+    assert assets.tar_tree_id(tarball(tmp_path / "other.tar.gz", other), TAR_PREFIX) == \
+        git_tree_of(other, tmp_path / "git2") != text_toy.tree
+
+
+@pytest.mark.parametrize("mirror", ["shared", "shared/corpora"])
+def test_text_sources_from_either_mirror_form(text_toy, mirror, monkeypatch):
+    monkeypatch.setenv("BIONER_MIRROR", str(text_toy.root / mirror))
+    rc, out, err = text_toy.run()
+    assert rc == 0, err
+    assert text_toy.fetched() == ["text", "text/pqa.json", "text/toy.tar.gz"]
+    assert (text_toy.root / "assets" / "text" / "toy.tar.gz").read_bytes() == text_toy.tar.read_bytes()
+    rc, out, err = text_toy.run()
+    assert rc == 0 and out.count("up to date") == 2
+
+
+def test_text_source_mismatch_or_truncated_tarball_is_one_line_and_leaves_nothing(text_toy, tmp_path):
+    changed = {**TAR_FILES, "elife00001.xml": (b"<article>other</article>\n", 0o644)}
+    tarball(text_toy.tar, changed)
+    rc, out, err = text_toy.run("--mirror", str(text_toy.shared))
+    line = one_error_line(err, out)
+    assert rc == 1 and line.startswith(f"\u2718 {text_toy.tar}: checksum mismatch (git tree ")
+    assert f"expected {text_toy.tree}" in line and "vars.text_sources" in line
+    assert text_toy.fetched() == []
+    good = tarball(tmp_path / "good.tar.gz").read_bytes()
+    text_toy.tar.write_bytes(good[: len(good) // 2])
+    rc, out, err = text_toy.run("--mirror", str(text_toy.shared))
+    assert rc == 1 and "not a complete tarball" in one_error_line(err, out)
+    assert text_toy.fetched() == []
+
+
+def test_text_source_download_and_failed_download(text_toy, http_root):
+    rc, out, err = text_toy.run()
+    assert rc == 1
+    assert one_error_line(err, out).startswith(f"\u2718 {UNREACHABLE}/abc.tar.gz: download failed (")
+    assert text_toy.fetched() == []
+    www, base = http_root
+    tarball(www / "abc.tar.gz", level=1, mtime=123)  # GitHub's archive: other bytes, same files
+    shutil.copy(text_toy.json, www / "pqa.json")
+    text_toy.write(base)
+    rc, out, err = text_toy.run()
+    assert rc == 0, err
+    assert text_toy.fetched() == ["text", "text/pqa.json", "text/toy.tar.gz"]
+
+
+def test_project_text_sources_are_complete():
+    """Every text source of the real project.yml has a public URL and a content check."""
+    from bioner.registry import text_sources as load_text_sources
+    from bioner.rawtext import READERS
+
+    sources = load_text_sources(PROJECT_DIR / "project.yml")
+    assert {"elife", "pubmedqa"} <= set(sources)
+    for source in sources.values():
+        assert source.url.startswith("https://") and (source.git_blob or source.git_tree)
+        assert source.reader in READERS
+
+
+def test_bad_text_source_entry_is_one_line(text_toy):
+    import srsly
+
+    data = srsly.read_yaml(text_toy.root / "project.yml")
+    data["vars"]["text_sources"]["arts"]["git_blob"] = "0" * 40  # and git_tree: two checks
+    srsly.write_yaml(text_toy.root / "project.yml", data)
+    rc, out, err = text_toy.run()
+    line = one_error_line(err, out)
+    assert rc == 1 and "vars.text_sources.arts: Value error, give exactly one content check" in line
+    del data["vars"]["text_sources"]["arts"]["git_blob"], data["vars"]["text_sources"]["arts"]["reader"]
+    srsly.write_yaml(text_toy.root / "project.yml", data)
+    rc, out, err = text_toy.run()
+    assert rc == 1 and "vars.text_sources.arts.reader: Field required" in one_error_line(err, out)
+    assert text_toy.fetched() == []

@@ -13,6 +13,12 @@
   counted. External DTDs and entities are never fetched.
 - BioC XML (`collection`): one section per passage, at the passage's own
   offset, so BioC offsets stay valid.
+- JATS XML (`article`, or PMC's `pmc-articleset`; PMC open-access full
+  texts, eLife): one record per article, id from its PMCID, PMID or DOI;
+  title, abstracts, body section titles and paragraphs, read by bioner.jats
+  (references, tables, figures, formulas and peer-review parts skipped and
+  counted in the FileReport's `skipped`). A tarball of them (.tar, .tar.gz,
+  .tgz) is one input.
 - JSONL (`.jsonl`, `.jsonl.gz`): one object per line with `id` and `text`.
 - A folder of `.txt` files: one document per file, id = path below the
   folder without `.txt`; the whole folder is one input (one shard).
@@ -29,7 +35,9 @@ buffered reads drop the data of the block in which the stream breaks.
 import io
 import json
 import re
+import tarfile
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
@@ -37,11 +45,13 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple
 from lxml import etree
 
 from ..errors import BionerError
+from ..jats import Skipped, iter_articles
 from .records import BadRecord, FileReport, make_record
 
 XML_SUFFIXES = (".xml", ".xml.gz", ".nxml", ".bioc")
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson")
-ALL_SUFFIXES = XML_SUFFIXES + JSONL_SUFFIXES
+TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")  # of JATS articles (an eLife or PMC bulk archive)
+ALL_SUFFIXES = XML_SUFFIXES + JSONL_SUFFIXES + TAR_SUFFIXES
 ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 # The elements a MEDLINE file's root holds, per DTD generation: the
 # citations, and the deleted PMIDs (counted, not annotated)
@@ -77,6 +87,8 @@ def _kind_of(path: Path) -> Optional[str]:
         return "xml"
     if name.endswith(JSONL_SUFFIXES):
         return "jsonl"
+    if name.endswith(TAR_SUFFIXES):
+        return "jats_tar"
     return None
 
 
@@ -96,7 +108,8 @@ def find_inputs(paths: Iterable[Path]) -> List[Input]:
             kind = _kind_of(path)
             if kind is None:
                 raise BionerError(
-                    f"{path}: unknown input type. Give MEDLINE/BioC XML (.xml, .xml.gz), JSONL "
+                    f"{path}: unknown input type. Give MEDLINE/BioC/JATS XML (.xml, .xml.gz), a tarball of JATS "
+                    f"files (.tar.gz), JSONL "
                     f"(.jsonl, .jsonl.gz, lines with 'id' and 'text') or a folder of .txt files."
                 )
             found.append(Input(kind, str(path), shard_name(path)))
@@ -218,6 +231,9 @@ def _records(inp: Input, report: FileReport, skip_title_only: bool) -> Iterator[
     if inp.kind == "txt":
         yield from read_txt_folder(Path(inp.path), report)
         return
+    if inp.kind == "jats_tar":
+        yield from read_jats_tar(Path(inp.path), report)
+        return
     try:
         fh = open_bytes(Path(inp.path))
     except OSError as err:
@@ -242,9 +258,11 @@ def read_xml(fh: io.BufferedReader, report: FileReport, skip_title_only: bool = 
     elif root in MEDLINE_UNITS or root is None:
         yield from read_medline(fh, report, MEDLINE_UNITS.get(root, MEDLINE_UNITS["PubmedArticleSet"]),
                                 skip_title_only)
+    elif root in ("article", "pmc-articleset"):
+        yield from read_jats(fh, report)
     else:
-        report.error = (f"root element <{root}> is neither MEDLINE's ({', '.join(f'<{r}>' for r in MEDLINE_UNITS)}) "
-                        f"nor BioC's <collection>; not read")
+        report.error = (f"root element <{root}> is neither MEDLINE's ({', '.join(f'<{r}>' for r in MEDLINE_UNITS)}), "
+                        f"BioC's <collection> nor JATS's <article>; not read")
 
 
 def _iterparse(fh, tags, report: FileReport) -> Iterator[Any]:
@@ -311,6 +329,41 @@ def read_medline(fh, report: FileReport, units=MEDLINE_UNITS["PubmedArticleSet"]
         if record is not None:
             report.title_only += title_only
             yield record
+
+
+def read_jats(fh, report: FileReport, where: str = "") -> Iterator[Dict[str, Any]]:
+    """JATS articles; a malformed file stops at its error (a tar member: the
+    member only, counted as a bad record)."""
+    skipped = Skipped()
+    try:
+        for article in iter_articles(fh, skipped):
+            place = f"{where}article {article.doc_id or '?'} (line {article.line})"
+            if not article.doc_id:
+                report.add_bad("no article id (PMCID, PMID or DOI)", place)
+                continue
+            record = _record(article.doc_id, [(n, t, None) for n, t in article.sections], report, place)
+            if record is not None:
+                yield record
+    except etree.XMLSyntaxError as err:
+        line = err.position[0] if err.position else err.lineno
+        if where:
+            report.add_bad("malformed XML", f"{where}line {line} ({err.msg})")
+        else:
+            report.error = f"malformed XML at line {line} ({err.msg}); the rest of the file was not read"
+    finally:
+        merged = Counter(report.skipped) + skipped.elements
+        report.skipped = {name: n for name, n in sorted(merged.items())}
+
+
+def read_jats_tar(path: Path, report: FileReport) -> Iterator[Dict[str, Any]]:
+    """The JATS files (.xml, .nxml) of a tarball, one member at a time."""
+    try:
+        with tarfile.open(path, "r|*") as tar:
+            for member in tar:
+                if member.isfile() and member.name.endswith((".xml", ".nxml")):
+                    yield from read_jats(tar.extractfile(member), report, f"{member.name}: ")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as err:
+        report.error = f"cannot read the tarball ({err}); the rest was not read"
 
 
 def read_bioc(fh, report: FileReport) -> Iterator[Dict[str, Any]]:

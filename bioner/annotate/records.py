@@ -105,6 +105,7 @@ class FileReport:
     title_only: int = 0  # MEDLINE citations without an abstract, annotated (their title)
     title_only_skipped: int = 0  # the same, skipped (skip_title_only)
     model: Optional[Dict[str, Any]] = None  # the pipeline's provenance (bioner.provenance)
+    skipped: Dict[str, int] = field(default_factory=dict)  # JATS: elements left out, per name
     seconds: float = 0.0
 
     def add_bad(self, reason: str, where: str) -> None:
@@ -133,6 +134,8 @@ class FileReport:
         if self.bad:
             reasons = ", ".join(f"{e['count']:,} {reason}" for reason, e in sorted(self.bad.items()))
             line += f"; {self.n_bad:,} bad records skipped ({reasons})"
+        if self.skipped:
+            line += "; left out of the text: " + ", ".join(f"{n:,} {name}" for name, n in self.skipped.items())
         if self.error:
             line += f"; {self.error}"
         return line
