@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
 import srsly
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import BionerError
 from .formats import FORMATS
@@ -66,6 +66,9 @@ class CorpusEntry(BaseModel):
     license: str = Field(min_length=1)
     source_url: str = Field(min_length=1)
     labels: Optional[List[str]] = Field(None, min_length=1)
+    # source type -> label to learn, e.g. {SpecificDisease: Disease} (PubTator);
+    # `labels` then names the mapped labels
+    label_map: Optional[Dict[str, str]] = None
     lang: str = Field("en", pattern=r"^[a-z]{2,3}$")
 
     @field_validator("format")
@@ -74,6 +77,17 @@ class CorpusEntry(BaseModel):
         if name not in FORMATS:
             raise ValueError(f"unknown format {name!r}; known: {', '.join(sorted(FORMATS))}")
         return name
+
+    @field_validator("label_map")
+    @classmethod
+    def _type_names(cls, mapping: Optional[Dict[str, str]], info: ValidationInfo) -> Optional[Dict[str, str]]:
+        if mapping and info.data.get("format") != "pubtator":
+            raise ValueError(f"label_map applies to format pubtator only, not {info.data.get('format')!r}")
+        for source, label in (mapping or {}).items():
+            for name in (source, label):
+                if not name or any(c.isspace() for c in name):
+                    raise ValueError(f"type {name!r} is empty or contains whitespace")
+        return mapping
 
     @field_validator("labels")
     @classmethod
