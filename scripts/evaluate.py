@@ -9,9 +9,11 @@ from typing import List, Optional
 import srsly
 import typer
 from spacy.tokens import DocBin
+from spacy.training import Corpus
 
 from bioner.console import good, print_table, run_cli
 from bioner.corpora import predictions_path
+from bioner.evaluation.linking import linking_metrics
 from bioner.evaluation.scoring import device_name, score_pipeline
 from bioner.io import atomic_paths
 from bioner.runtime import load_pipeline, resolve_gpu, use_device
@@ -29,6 +31,10 @@ def evaluate(
     nlp = load_pipeline(model)
     metrics, predicted = score_pipeline(nlp, data_path, device_name(gpu_id))
     metrics["model"] = str(model)
+    gold = [eg.reference for eg in Corpus(data_path)(nlp)]
+    linking = linking_metrics(nlp, gold, predicted)
+    if linking is not None:  # a pipeline with the linker, gold with concept ids
+        metrics["linking"] = linking
     with atomic_paths([predictions_path(output), output], output.parent) as tmps:
         DocBin(docs=predicted, store_user_data=False).to_disk(tmps[predictions_path(output)])
         srsly.write_json(tmps[output], metrics)
@@ -40,6 +46,15 @@ def evaluate(
         aligns=("l", "r", "r", "r"),
     )
     good(f"{output}: F1 {metrics['ents_f']*100:.2f}, {metrics['speed']:,.0f} words/s")
+    if linking is not None:
+        print_table(
+            [(label, pct(s["p"]), pct(s["r"]), pct(s["f"]), pct(linking["accuracy_at_1"]["per_type"][label]["accuracy"]))
+             for label, s in sorted(linking["concepts"]["per_type"].items()) if label in linking["accuracy_at_1"]["per_type"]]
+            + [("MICRO", pct(linking["concepts"]["p"]), pct(linking["concepts"]["r"]), pct(linking["concepts"]["f"]),
+                pct(linking["accuracy_at_1"]["accuracy"]))],
+            header=("concepts", "P", "R", "F1", "acc@1 (gold mentions)"),
+            aligns=("l", "r", "r", "r", "r"),
+        )
 
 
 def main(argv: Optional[List[str]] = None) -> int:

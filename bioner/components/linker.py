@@ -106,11 +106,15 @@ class NgramIndex:
         self.starts = np.concatenate([[0], np.cumsum(np.bincount(cols_a, minlength=len(vocab)))])
 
     def nearest(self, normalised: str, k: int = TOP_K) -> List[Tuple[int, float]]:
-        grams = [self.vocab[g] for g in set(ngrams(normalised)) if g in self.vocab]
+        query = set(ngrams(normalised))
+        grams = [self.vocab[g] for g in query if g in self.vocab]
         if not grams:
             return []
         q = self.idf[grams]
-        q = q / np.sqrt((q ** 2).sum())
+        # an n-gram no name has counts in the query's norm with the highest idf:
+        # "lidocaine-like" is further from "lidocaine" than "lidocaine" is
+        unknown = (len(query) - len(grams)) * (np.log(1 + self.n_names) + 1) ** 2
+        q = q / np.sqrt((q ** 2).sum() + unknown)
         rows = np.concatenate([self.postings[self.starts[g]:self.starts[g + 1]] for g in grams])
         weights = np.concatenate([self.weights[self.starts[g]:self.starts[g + 1]] * w for g, w in zip(grams, q)])
         scores = np.bincount(rows, weights=weights, minlength=self.n_names)

@@ -89,3 +89,17 @@ def choose_threshold(gold_docs: Sequence[Doc], predicted_docs: Sequence[Doc],
     (dev) Docs, the lowest of equals; predictions must carry kb_score."""
     best = max(candidates, key=lambda t: (concept_scores(gold_docs, predicted_docs, t)["f"], -t))
     return best, concept_scores(gold_docs, predicted_docs, best)["f"]
+
+
+def linking_metrics(nlp, gold_docs: Sequence[Doc], predicted_docs: Sequence[Doc]) -> Optional[Dict]:
+    """The linking figures of a metrics file, or None when `nlp` has no
+    linker or the gold Docs carry no concept ids: concept P/R/F1 end to end
+    (the pipeline's entities and ids) and accuracy@1 on the gold mentions,
+    at the linker's threshold and without NIL."""
+    linker = next((pipe for _, pipe in nlp.pipeline if isinstance(pipe, ConceptLinker)), None)
+    if linker is None or not any(e.kb_id_ for doc in gold_docs for e in doc.ents):
+        return None
+    return {"threshold": linker.threshold,
+            "concepts": concept_scores(gold_docs, predicted_docs),
+            "accuracy_at_1": accuracy_at_1(link_gold_mentions(linker, gold_docs)),
+            "accuracy_at_1_no_nil": accuracy_at_1(link_gold_mentions(linker, gold_docs, threshold=0.0))}

