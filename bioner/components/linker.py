@@ -35,10 +35,15 @@ import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-try:  # inside bioner, and inside a wheel that ships both modules side by side
+try:  # inside bioner, and inside a wheel's package, which ships both modules side by side
     from .abbreviations import find_definitions
-except ImportError:  # pragma: no cover - a wheel with this module alone
-    from abbreviations import find_definitions  # type: ignore
+except ImportError:  # imported as a lone file (spacy package imports --code files so): its sibling
+    import importlib.util as _util
+
+    _spec = _util.spec_from_file_location("_bioner_abbreviations", Path(__file__).with_name("abbreviations.py"))
+    _abbreviations = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(_abbreviations)
+    find_definitions = _abbreviations.find_definitions
 
 FACTORY = "bioner_linker"
 KB_FILE = "kb.json.gz"
