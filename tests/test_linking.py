@@ -245,3 +245,15 @@ def test_serve_entities_carry_id_score_and_mesh_record(linked_nlp):
     assert ents[0]["id"] == "MESH:D058186" and ents[0]["score"] == 1.0
     assert ents[0]["urls"] == ["https://meshb.nlm.nih.gov/record/ui?ui=D058186"]
     assert ents[1]["id"] is None and ents[1]["urls"] == []
+
+
+def test_report_has_the_linking_section_with_error_classes():
+    from bioner.report.markdown import linking_section
+    linking = {"threshold": 0.8,
+               "concepts": {"p": 0.9, "r": 0.8, "f": 0.847, "per_type": {"Disease": {"p": 0.9, "r": 0.8, "f": 0.847}}},
+               "accuracy_at_1": {"accuracy": 0.75, "mentions": 4, "per_type": {"Disease": {"accuracy": 0.75}},
+                                 "errors": {"wrong_concept": 1, "nil_when_gold_has_one": 2, "linked_when_gold_has_none": 3}}}
+    text = "\n".join(linking_section({"cnn": {"metrics": {"linking": linking}}, "other": {"metrics": {}}}))
+    assert "## Concept linking" in text and "| `cnn` | Disease | 90.00 | 80.00 | **84.70** | 75.00 |" in text
+    assert "| `cnn` | 0.80 | 4 | 1 | 2 | 3 |" in text and "`other`" not in text
+    assert linking_section({"other": {"metrics": {}}}) == []
