@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 import spacy
-from spacy.tokens import Doc, DocBin, Span
+from spacy.tokens import DocBin
 
 from bioner.assets import fetch_vocab
 from bioner.components.linker import FACTORY, normalise
