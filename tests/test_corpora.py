@@ -29,6 +29,9 @@ BAD_ENTRIES = [
     ({"files": {"train": {"file": "t.tsv", "git_blob": "abc"}}}, "toy.files.train.git_blob", "not a git blob id"),
     ({"files": {"train": {"file": "t.tsv", "git_blob": "0" * 40}}}, "toy.files.dev", "Field required"),
     ({"extends": "nowhere"}, "toy.extends", "is not another key"),
+    ({"label_map": {"SpecificDisease": "Disease"}}, "toy.label_map", "format pubtator only"),
+    ({"format": "pubtator", "label_map": {"Specific Disease": "Disease"}}, "toy.label_map", "contains whitespace"),
+    ({"format": "pubtator", "label_map": ["Disease"]}, "toy.label_map", "valid dictionary"),
 ]
 
 

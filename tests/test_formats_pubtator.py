@@ -105,3 +105,64 @@ def test_real_bc5cdr_release_keeps_every_mention(name, documents, mentions):
     assert stats["entities_per_type"] == mentions
     assert stats["mentions_overlapping"] == [] and stats["mentions_unaligned"] == []
     assert len({doc.text[:60] for doc in docs}) == documents
+
+
+# concept ids, type mapping, whitespace at a mention's edges (issues 25 and 26)
+
+IDS = "\n".join([
+    "5|t|Breast and ovarian cancer after cisplatin.",
+    "5|a|No effect.",
+    "5\t0\t25\tBreast and ovarian cancer\tCompositeMention\tD001943|D010051\tBreast cancer|ovarian cancer",
+    "5\t32\t41\tcisplatin\tChemical\tD002945",
+    "",
+    "6|t|Renal failure and ARF.",
+    "6|a|Lidocaine.",
+    "6\t0\t13\tRenal failure\tSpecificDisease\tD051437+D058186",
+    "6\t18\t21\tARF\tSpecificDisease\t-1",
+    "6\t23\t32\tLidocaine\tChemical",
+    "",
+])
+
+
+def test_concept_ids_become_kb_ids_and_survive_the_docbin(tmp_path):
+    from spacy.tokens import DocBin
+    import spacy
+    path = tmp_path / "train.txt"
+    path.write_text(IDS, encoding="utf8")
+    data = get_format("pubtator").read(path, ReadOptions(label_map={"CompositeMention": "Disease",
+                                                                    "SpecificDisease": "Disease"}))
+    fresh = spacy.blank("en")  # a fresh vocab: the ids travel in the DocBin's strings
+    docs = list(DocBin().from_bytes(DocBin(docs=data.docs).to_bytes()).get_docs(fresh.vocab))
+    got = [[(e.text, e.label_, e.kb_id_) for e in d.ents] for d in docs]
+    assert got == [
+        [("Breast and ovarian cancer", "Disease", "D001943|D010051"), ("cisplatin", "Chemical", "D002945")],
+        [("Renal failure", "Disease", "D051437|D058186"), ("ARF", "Disease", ""), ("Lidocaine", "Chemical", "")],
+    ]
+    assert data.stats["mentions_with_ids"] == 3
+
+
+def test_unmapped_types_stay(tmp_path):
+    path = tmp_path / "train.txt"
+    path.write_text(IDS, encoding="utf8")
+    data = get_format("pubtator").read(path, ReadOptions())
+    assert {e.label_ for d in data.docs for e in d.ents} == {"CompositeMention", "SpecificDisease", "Chemical"}
+
+
+def test_whitespace_at_a_mentions_edges_is_accepted_and_reported(tmp_path):
+    """NCBI-disease's release has a mention text with two trailing spaces its
+    offsets do not cover; it used to refuse the whole file."""
+    quirk = IDS.replace("\tcisplatin\tChemical", "\tcisplatin  \tChemical")
+    path = tmp_path / "train.txt"
+    path.write_text(quirk, encoding="utf8")
+    data = get_format("pubtator").read(path, ReadOptions())
+    assert [e.text for e in data.docs[0].ents] == ["Breast and ovarian cancer", "cisplatin"]
+    assert data.stats["mentions_whitespace_edges"] == [4]
+    assert any(w.startswith(f"{path}: 1 mention text(s) differing") and "lines 4;" in w for w in data.warnings)
+
+
+@pytest.mark.parametrize("text", ["cisplatinum", "cis platin", " cisplatin x"])
+def test_a_real_text_difference_stays_an_error(tmp_path, text):
+    path = tmp_path / "train.txt"
+    path.write_text(IDS.replace("\tcisplatin\tChemical", f"\t{text}\tChemical"), encoding="utf8")
+    with pytest.raises(BionerError, match=rf"^{path}:4: mention text .* differs"):
+        get_format("pubtator").read(path, ReadOptions())

@@ -38,6 +38,10 @@ EXPECTED = {
     "report": {"deps": [LAYOUT.docbin(C, "test"), LAYOUT.stats(C), LAYOUT.metrics(C, M).parent],
                "outputs": [LAYOUT.report(C)]},
     "readme": {},
+    "kb": {"deps": [LAYOUT.docbin(C, "train"), LAYOUT.docbin(C, "dev")],
+           "outputs": [LAYOUT.kb(C), LAYOUT.kb(C, train_only=True)]},
+    "link": {"deps": [TRAINED.model_best, LAYOUT.kb(C), LAYOUT.kb(C, train_only=True), LAYOUT.docbin(C, "dev")],
+             "outputs": [TRAINED.model_linked, LAYOUT.link_figures(C, M)]},
     "annotate": {"deps": [TRAINED.model_best], "outputs": [LAYOUT.annotations(C, M)]},  # + vars.annotate_input
     "serve": {"deps": [TRAINED.model_best]},
     "levers": {"deps": [LAYOUT.docbin(C, "train"), LAYOUT.docbin(C, "dev")]},
@@ -82,7 +86,7 @@ def test_code_dependency_is_declared_once(name):
     assert all(s.startswith("scripts.") for s in scripts), f"{name}: every command enters through scripts/"
     code = [p for p in command["deps"] if p.split("/")[0] in ("bioner", "benchmarks", "scripts")]
     assert all(len(p.split(", ")) == 1 for p in command["deps"]), f"{name}: two deps substituted into one"
-    expected = ["bioner"] + (["benchmarks"] if name in LAB else []) + [f"{s.replace('.', '/')}.py" for s in scripts]
+    expected = ["bioner"] + (["benchmarks"] if name in LAB else []) + list(dict.fromkeys(f"{s.replace('.', '/')}.py" for s in scripts))
     if name == "serve-load":  # it starts the server
         expected.insert(-1, "scripts/serve.py")
     assert code == expected

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..unicode_text import not_unicode
+from ..components.linker import concept_fields
 
 # A source's passage offsets may leave gaps (BioC); they are filled with
 # spaces so that its offsets stay valid, up to this many characters.
@@ -80,7 +81,8 @@ def annotated(record: Dict[str, Any], doc, model: Dict[str, Any]) -> Dict[str, A
     starts = [s["offset"] for s in record["sections"]]
     entities = [
         {"start": ent.start_char, "end": ent.end_char, "label": ent.label_,
-         "text": text[ent.start_char:ent.end_char], "section": section_of(record, starts, ent.start_char)}
+         "text": text[ent.start_char:ent.end_char], "section": section_of(record, starts, ent.start_char),
+         **concept_fields(ent)}  # id and score, when the pipeline has the linker
         for ent in doc.ents
     ]
     return {**record, "entities": entities, "model": model}

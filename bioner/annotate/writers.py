@@ -9,7 +9,8 @@ Formats (files `<shard>.<suffix>` in the output folder):
 - jsonl: one output record per line (id, text, sections, entities, model);
   U+0085, U+2028 and U+2029 escaped, so that every splitlines() keeps a line whole.
 - pubtator: `id|t|title`, `id|a|abstract`, then `id<TAB>start<TAB>end<TAB>
-  mention<TAB>label` per entity and a blank line. Offsets are into title +
+  mention<TAB>label[<TAB>concept id]` per entity (the id, e.g. MESH:D058186,
+  when the pipeline has the linker) and a blank line. Offsets are into title +
   " " + abstract, as in PubTator; line breaks and tabs in the text are
   written as spaces (same length, so the offsets still hold).
 - bioc: BioC XML through the `bioc` package, one passage per section at its
@@ -109,6 +110,7 @@ class PubtatorWriter:
         lines = [f"{rid}|t|{title}", f"{rid}|a|{abstract}"]
         lines += [
             f"{rid}\t{e['start']}\t{e['end']}\t{e['text'].translate(LINE_BREAKS)}\t{e['label']}"
+            + (f"\t{e['id']}" if e.get("id") else "")  # the sixth column, as the BC5CDR release has it
             for e in record["entities"]
         ]
         self.file.write("\n".join(lines) + "\n\n")
@@ -138,7 +140,8 @@ def read_pubtator(lines: Iterable[str]) -> Iterator[Dict[str, Any]]:
         if doc is None or len(fields) < 5 or fields[0] != doc["id"]:
             raise ValueError(f"line {lineno}: not a PubTator title, abstract or entity line: {line[:80]!r}")
         doc["entities"].append(
-            {"start": int(fields[1]), "end": int(fields[2]), "text": fields[3], "label": fields[4]}
+            {"start": int(fields[1]), "end": int(fields[2]), "text": fields[3], "label": fields[4],
+             **({"id": fields[5]} if len(fields) > 5 and fields[5] else {})}
         )
     if doc is not None:
         yield doc
@@ -174,6 +177,8 @@ class BiocWriter:
             annotation = BioCAnnotation()
             annotation.id = str(i)
             annotation.infons["type"] = ent["label"]
+            if ent.get("id"):  # the concept, as BioC corpora (BC5CDR's) write it
+                annotation.infons["identifier"] = ent["id"]
             annotation.text = NOT_XML.sub(" ", ent["text"])
             annotation.add_location(BioCLocation(ent["start"], ent["end"] - ent["start"]))
             passages[max(0, bisect_right(starts, ent["start"]) - 1)].add_annotation(annotation)

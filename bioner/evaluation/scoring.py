@@ -18,6 +18,7 @@ from spacy.training import Corpus, Example
 from ..errors import BionerError
 from ..io import atomic_paths
 from ..layout import predictions_path
+from .linking import linking_metrics
 from ..runtime import load_pipeline, resolve_gpu, use_device
 
 
@@ -62,6 +63,10 @@ def evaluate_model(model: Path, data_path: Path, output: Path, gpu: str = "auto"
     nlp = load_pipeline(model)
     metrics, predicted = score_pipeline(nlp, data_path, device_name(gpu_id))
     metrics["model"] = str(model)
+    gold = [eg.reference for eg in Corpus(data_path)(nlp)]
+    linking = linking_metrics(nlp, gold, predicted)
+    if linking is not None:  # a pipeline with the linker, gold with concept ids
+        metrics["linking"] = linking
     with atomic_paths([predictions_path(output), output], output.parent) as tmps:
         DocBin(docs=predicted, store_user_data=False).to_disk(tmps[predictions_path(output)])
         srsly.write_json(tmps[output], metrics)

@@ -4,7 +4,7 @@ to do.`) whatever the format."""
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from spacy.tokens import Doc
 
@@ -18,6 +18,7 @@ class ReadOptions:
     sentences_per_doc: int = 0  # group a file without document markers (IOB)
     strict: bool = False  # reject what would otherwise be repaired with a warning
     lang: str = "en"  # tokenizer for formats with raw text (PubTator)
+    label_map: Optional[Dict[str, str]] = None  # source type -> label to learn (PubTator)
 
 
 @dataclass

@@ -12,7 +12,17 @@ inside a token cannot be an entity of those tokens: the token is split at
 the edge (so no annotation is lost), and every such mention is reported
 with its file:line. Of overlapping mentions the first (longest) is kept and
 the others are reported the same way.
+
+Concept ids (the sixth column) become the entity's `kb_id_`: `-1` or an
+empty column means none (""), and a composite mention's ids, joined by `|`
+(BC5CDR) or `+` (NCBI-disease), are kept joined by `|` (ID_SEP). The
+entry's `label_map` (ReadOptions) renames source types, e.g. NCBI-disease's
+SpecificDisease and DiseaseClass to Disease. A mention text that differs
+from the document's characters only by whitespace at its edges (a quirk of
+the NCBI-disease release) is accepted and reported; any other difference is
+an error.
 """
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
@@ -24,6 +34,15 @@ from spacy.tokens import Doc
 from .base import CorpusFormat, ReadOptions, SplitData, line_error, read_text
 
 MAX_LISTED = 5  # line numbers named in a warning; stats.json keeps them all
+ID_SEP = "|"  # joins a composite mention's concept ids in ent.kb_id_
+NO_ID = ("", "-1")  # the releases' "no concept"
+
+
+def parse_ids(column: str) -> str:
+    """A mention's id column as ent.kb_id_: "" for none, composite ids
+    (`|` or `+`) joined by ID_SEP, empty and -1 parts dropped."""
+    parts = [p.strip() for p in re.split(r"[|+]", column)]
+    return ID_SEP.join(p for p in parts if p not in NO_ID)
 
 
 @dataclass
@@ -32,6 +51,7 @@ class Mention:
     end: int
     label: str
     line: int
+    kb_id: str = ""  # parse_ids of the sixth column
 
 
 @dataclass
@@ -66,8 +86,13 @@ def _finish(path: Path, doc: Optional[Document], docs: List[Document], seen: Dic
     docs.append(doc)
 
 
-def parse(path: Path, text: str) -> List[Document]:
-    """Documents with their mentions, every line checked."""
+def parse(path: Path, text: str, label_map: Optional[Dict[str, str]] = None,
+          notes: Optional[Dict[str, List[int]]] = None) -> List[Document]:
+    """Documents with their mentions, every line checked. Types are renamed
+    by `label_map`; lines of mentions accepted with a whitespace-only
+    difference at their edges are added to notes["whitespace_edges"]."""
+    label_map = label_map or {}
+    notes = notes if notes is not None else {}
     docs: List[Document] = []
     seen: Dict[str, int] = {}
     doc: Optional[Document] = None
@@ -110,9 +135,14 @@ def parse(path: Path, text: str) -> List[Document]:
             raise line_error(path, lineno, f"mention offsets must be whole numbers, not {start!r} and {end!r}.")
         if not label.strip() or any(c.isspace() for c in label):
             raise line_error(path, lineno, f"mention type {label!r} is empty or contains whitespace.")
-        m = Mention(int(start), int(end), label, lineno)
+        ids = parse_ids(columns[5]) if len(columns) > 5 else ""
+        m = Mention(int(start), int(end), label_map.get(label, label), lineno, ids)
         text_ = doc.text if doc.abstract is not None else doc.title
-        if m.end <= len(text_) and text_[m.start:m.end] != mention:
+        found = text_[m.start:m.end]
+        if m.end <= len(text_) and found != mention and found.strip() == mention.strip() != "":
+            # whitespace only, at the edges: the offsets say which characters are meant
+            notes.setdefault("whitespace_edges", []).append(lineno)
+        elif m.end <= len(text_) and found != mention:
             raise line_error(path, lineno, f"mention text {mention!r} differs from the document's characters "
                                            f"{m.start}-{m.end} ({text_[m.start:m.end]!r}). Fix the offsets.")
         doc.mentions.append(m)
@@ -166,7 +196,7 @@ class PubTatorFormat(CorpusFormat):
         doc = nlp.get_pipe("sentencizer")(Doc(nlp.vocab, words=words, spaces=spaces))
         spans = []
         for m in sorted(document.mentions, key=lambda m: (m.start, -m.end)):
-            span = doc.char_span(m.start, m.end, label=m.label)
+            span = doc.char_span(m.start, m.end, label=m.label, kb_id=m.kb_id)
             if span is None:  # an edge in whitespace: no token starts or ends there
                 notes["unaligned"].append(m.line)
                 continue
@@ -181,14 +211,16 @@ class PubTatorFormat(CorpusFormat):
 
     def read(self, path: Path, options: ReadOptions) -> SplitData:
         path = Path(path)
-        documents = parse(path, read_text(path))
+        notes: Dict[str, List[int]] = {"whitespace_edges": [], "split": [], "overlapping": [], "unaligned": []}
+        documents = parse(path, read_text(path), options.label_map, notes)
         if not documents:
             raise line_error(path, 1, "no PubTator documents (PMID|t|title lines) in the file.")
         nlp = self._pipeline(options.lang)
-        notes: Dict[str, List[int]] = {"split": [], "overlapping": [], "unaligned": []}
         docs = [self.to_doc(nlp, d, notes) for d in documents]
         warnings = []
         what = {
+            "whitespace_edges": "mention text(s) differing from the document's characters only by whitespace "
+                                "at the edges; the offsets were kept",
             "split": "mention(s) whose edges fall inside a token; the tokens were split at the edges",
             "overlapping": "mention(s) overlapping an earlier, longer mention; left out",
             "unaligned": "mention(s) starting or ending in whitespace; left out",
@@ -204,5 +236,7 @@ class PubTatorFormat(CorpusFormat):
             "mentions_split_tokens": notes["split"],
             "mentions_overlapping": notes["overlapping"],
             "mentions_unaligned": notes["unaligned"],
+            "mentions_whitespace_edges": notes["whitespace_edges"],
+            "mentions_with_ids": sum(1 for d in documents for m in d.mentions if m.kb_id),
         }
         return SplitData(docs, stats, warnings)

@@ -158,7 +158,41 @@ def build_markdown(
     out += ["## Examples", "",
             "[examples.html](examples.html): test sentences with gold and predicted entities side by side "
             "(displaCy), sentences with errors first.", ""]
-    return "\n".join(out)
+    return "\n".join(out + linking_section(results))
+
+
+LINKING_ERRORS = {"wrong_concept": "wrong concept", "nil_when_gold_has_one": "NIL when gold has one",
+                  "linked_when_gold_has_none": "linked when gold has none"}
+
+
+def linking_section(results: Dict[str, Dict[str, Any]]) -> List[str]:
+    """Concept scores of the models whose metrics have them (a pipeline with
+    the linker on gold with ids; scripts/evaluate.py): end to end by the
+    BioCreative V CDR protocol, accuracy@1 on the gold mentions, and the
+    linker's errors on them by class."""
+    linked = {m: r["metrics"]["linking"] for m, r in results.items() if r["metrics"].get("linking")}
+    if not linked:
+        return []
+    out = ["## Concept linking", "",
+           "End to end: P/R/F1 over the set of (document, type, concept id) pairs, as the BioCreative V CDR "
+           "evaluation counts them (a concept once per document, composite ids split, no-id mentions dropped). "
+           "Accuracy@1: the linker alone on the gold mentions, at its NIL threshold (chosen on dev).", ""]
+    rows, errors = [], []
+    for m, lk in linked.items():
+        acc = lk["accuracy_at_1"]
+        for label, s in sorted(lk["concepts"]["per_type"].items()):
+            a = acc["per_type"].get(label, {}).get("accuracy")
+            rows.append([f"`{m}`", label, pct(s["p"]), pct(s["r"]), f"**{pct(s['f'])}**",
+                         pct(a) if a is not None else "-"])
+        c = lk["concepts"]
+        rows.append([f"`{m}`", "all", pct(c["p"]), pct(c["r"]), f"**{pct(c['f'])}**", pct(acc["accuracy"])])
+        errors.append([f"`{m}`", f"{lk['threshold']:.2f}", f"{acc['mentions']:,}"]
+                      + [f"{acc['errors'][k]:,}" for k in LINKING_ERRORS])
+    out += [md_table(["model", "type", "P", "R", "F1", "accuracy@1"], rows, "llrrrr"), "",
+            "Linking errors on the gold mentions:", "",
+            md_table(["model", "threshold", "mentions with an id"] + list(LINKING_ERRORS.values()), errors,
+                     "lrrrrr"), ""]
+    return out
 
 
 def _n_pred(counts: Counts, label: str) -> int:

@@ -58,6 +58,11 @@ class Entity(BaseModel):
     end: int
     label: str
     text: str
+    id: Optional[str] = Field(None, description="Concept id (e.g. MESH:D058186) from a pipeline with the linker; "
+                                                "null when it found none or has no linker")
+    score: Optional[float] = Field(None, description="The linker's score for `id` (0-1)")
+    urls: Optional[List[Optional[str]]] = Field(None, description="Per id of `id` (a composite mention has "
+                                                                  "several, joined by |), its MeSH record page")
 
 
 class NerResult(BaseModel):

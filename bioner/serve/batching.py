@@ -20,15 +20,22 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from spacy.language import Language
 
+from ..components.linker import concept_fields, record_urls
 from ..runtime import use_device
 
 Entities = List[Dict[str, object]]
 
 
+def with_urls(fields: Dict[str, object]) -> Dict[str, object]:
+    """The linker's fields plus, for the page, each id's MeSH record."""
+    return {**fields, "urls": record_urls(fields.get("id"))} if fields else fields
+
+
 def entities_of(nlp: Language, texts: Sequence[str], batch_size: int) -> List[Entities]:
     """Run the pipeline; per text its entities as character offsets into it."""
     return [
-        [{"start": e.start_char, "end": e.end_char, "label": e.label_, "text": e.text} for e in doc.ents]
+        [{"start": e.start_char, "end": e.end_char, "label": e.label_, "text": e.text, **with_urls(concept_fields(e))}
+         for e in doc.ents]
         for doc in nlp.pipe(texts, batch_size=max(1, batch_size))
     ]
 

@@ -53,6 +53,29 @@ async function loadModels() {
   showModelInfo();
 }
 
+// A linked entity's concept ids (a composite has several, joined by "|"), each
+// a link to its record (the server gives the URLs); the linker's score after them.
+function concept(ent) {
+  if (!ent.id) return [document.createTextNode(ent.score === undefined || ent.score === null ? "" : "NIL")];
+  const parts = [];
+  ent.id.split("|").forEach((id, i) => {
+    if (i) parts.push(document.createTextNode(" | "));
+    const url = (ent.urls || [])[i];
+    if (url) {
+      const link = document.createElement("a");
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = id;
+      parts.push(link);
+    } else {
+      parts.push(document.createTextNode(id));
+    }
+  });
+  parts.push(document.createTextNode(` (${ent.score.toFixed(2)})`));
+  return parts;
+}
+
 function render(text, entities) {
   // offsets count code points (Python's str), not UTF-16 units as JS strings do
   const chars = Array.from(text);
@@ -73,6 +96,7 @@ function render(text, entities) {
       cell.textContent = value;
       if (cls) cell.className = cls;
     }
+    row.insertCell().replaceChildren(...concept(ent));
     return row;
   }));
   $("output").hidden = false;
