@@ -63,6 +63,9 @@ class CorpusEntry(BaseModel):
     # `labels` then names the mapped labels
     label_map: Optional[Dict[str, str]] = None
     lang: str = Field("en", pattern=r"^[a-z]{2,3}$")
+    # the vocabulary of the gold ids (PubTator's sixth column): make all then
+    # adds the concept linker (workflow all-linked)
+    concepts: Optional[str] = Field(None, pattern=r"^mesh$")
 
     @field_validator("format")
     @classmethod

@@ -7,10 +7,10 @@ shapes below; a bad one stops with one line naming it. The values are read
 from the environment (make exports them), never from a shell line.
 """
 import re
-from typing import Dict, Mapping
+from typing import Dict, List, Mapping
 
 from .layout import Layout
-from .registry import load_registry, transformers
+from .registry import load_registry, project_vars, transformers
 from .errors import BionerError
 
 NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -58,3 +58,10 @@ def check_settings(env: Mapping[str, str], layout: Layout = Layout()) -> Dict[st
         if env.get(setting):
             checked[setting] = env[setting]
     return checked
+
+
+def workflow_args(corpus: str, layout: Layout = Layout()) -> List[str]:
+    """The weasel workflow (and vars) that `make all` runs for `corpus`:
+    `all`, or `all-linked` for a corpus whose gold ids name concepts."""
+    entry = load_registry(layout.project_file)[corpus or project_vars(layout.project_file)["corpus"]]
+    return ["all-linked", "--vars.final", "model-linked"] if entry.concepts else ["all"]

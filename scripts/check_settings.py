@@ -11,11 +11,17 @@ import typer
 from bioner.console import run_cli
 from bioner.layout import Layout
 from bioner.settings import check_settings as check
+from bioner.settings import workflow_args
 
 
-def check_settings(root: Path = typer.Option(Path("."), help="Project folder")) -> None:
+def check_settings(
+    root: Path = typer.Option(Path("."), help="Project folder"),
+    workflow: bool = typer.Option(False, help="Then print the weasel workflow (and vars) make all runs for CORPUS"),
+) -> None:
     """Exit 1 with one line naming the first bad setting."""
     check(os.environ, Layout(root))
+    if workflow:
+        print(" ".join(workflow_args(os.environ.get("CORPUS", ""), Layout(root))))
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -20,12 +20,12 @@ def package(
     model: str = typer.Argument(..., help="Model name (configs/<model>.cfg)"),
     root: Path = typer.Option(Path("."), help="Project folder (training/, metrics/, packages/)"),
     version: str = typer.Option("0.1.0", help="Package version"),
-    linked: bool = typer.Option(False, "--linked", help="Package model-linked (the linker and its KB inside; "
-                                "weasel run link) instead of model-best"),
+    pipeline: Optional[Path] = typer.Option(None, help="The pipeline to package (default: the training's "
+                                            "model-best; its model-linked has the concept linker and its KB)"),
 ) -> None:
-    """Build a wheel of training/CORPUS/MODEL/model-best (or model-linked) into packages/CORPUS/MODEL/."""
+    """Build a wheel of training/CORPUS/MODEL/model-best (or --pipeline) into packages/CORPUS/MODEL/."""
     layout = Layout(root)
-    model_dir = layout.model_linked(corpus, model) if linked else layout.model_best(corpus, model)
+    model_dir = pipeline or layout.model_best(corpus, model)
     metrics_path = layout.metrics(corpus, model)
     if not (model_dir / "meta.json").exists():
         raise BionerError(f"{model_dir}: no meta.json, not a complete pipeline. Run the train step.")

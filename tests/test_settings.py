@@ -70,3 +70,18 @@ def test_make_install_updates_an_existing_venv_without_recreating_it(tmp_path):
     assert not any(line.startswith("other-python -m venv") for line in seen), seen
     assert any(line.startswith("venv-python -m pip install") for line in seen), seen
     assert (tmp_path / ".venv" / ".installed").exists()
+
+
+def test_make_all_links_a_corpus_whose_ids_name_concepts(tmp_path):
+    """make all runs `all`, or `all-linked` (kb, link; model-linked evaluated and
+    packaged) for a corpus whose entry says its gold ids are MeSH concepts."""
+    from conftest import corpus_entry, write_project
+
+    from bioner.settings import workflow_args
+
+    write_project(tmp_path, {"plain": corpus_entry(), "ids": corpus_entry(format="pubtator", concepts="mesh")})
+    layout = Layout(tmp_path)
+    assert workflow_args("plain", layout) == ["all"]
+    assert workflow_args("ids", layout) == ["all-linked", "--vars.final", "model-linked"]
+    real = Layout(PROJECT_DIR)
+    assert workflow_args("bc5cdr_pubtator", real)[0] == "all-linked" and workflow_args("bc5cdr", real) == ["all"]
