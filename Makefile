@@ -43,8 +43,8 @@ check-settings: install
 
 # a corpus whose entry has `concepts` runs the workflow all-linked (the concept linker added)
 all: check-settings
-	@workflow="$$($(BIN)/python -m scripts.check_settings --workflow)" || exit 1; \
-	for model in $(MODELS); do $(WEASEL) run $$workflow . $(VARS) --vars.model $$model || exit 1; done
+	@workflow="$$($(BIN)/python -m scripts.check_settings --workflow)" || exit 1; set -- $$workflow; name=$$1; shift; \
+	for model in $(MODELS); do $(WEASEL) run $$name . $(VARS) "$$@" --vars.model $$model || exit 1; done
 
 # Benchmark: spaCy's default NER, the CNN and the BiLSTM on both corpora
 # (trained and evaluated unless up to date), then benchmarks/results/results.md.
