@@ -37,7 +37,7 @@ def test_page_highlights_the_entities_lists_them_and_downloads_them(ruler_pipeli
     assert shown["status"] == "4 entities found by en_serve_test" and not shown["error"]
     # the highlighted text still reads as the text typed (labels aside)
     assert shown["page_text"].replace("Chemical", "").replace("Disease", "").split() == TEXT.split()
-    rows = [(text, label, int(start), int(end)) for _, text, label, start, end in shown["rows"]]
+    rows = [(text, label, int(start), int(end)) for _, text, label, start, end, *_concept in shown["rows"]]
     assert [(t, lab) for t, lab, _, _ in rows] == expected
     assert all(TEXT[start:end] == t for t, _, start, end in rows)
     assert shown["download_name"] == "entities.json"

@@ -80,6 +80,38 @@ def test_text_refuses_a_corpus_given_twice_and_missing_files(project, capsys):
     assert not Layout(project).text_dir.exists()  # nothing half-written
 
 
+def project_with_corpora(tmp_path):
+    """A project folder with the real project.yml and the related and
+    evaluated corpora fetched from the mirror: (layout, related, evaluated)."""
+    project_file = Path(__file__).resolve().parent.parent / "project.yml"
+    settings = __import__("srsly").read_yaml(project_file)["vars"]
+    related, evaluated = settings["text_corpora"].split(), settings["evaluated_corpora"].split()
+    (tmp_path / "project.yml").write_bytes(project_file.read_bytes())
+    layout = Layout(tmp_path)
+    registry = load_registry(layout.project_file)
+    for key in related + evaluated:
+        fetch_corpus(registry[key], layout, str(MIRROR))
+    return layout, related, evaluated
+
+
+def held_out_sentences_checked(layout, evaluated) -> int:
+    """Assert that no dev/test sentence of the evaluated corpora is in the
+    text, whole or as any 8-token run; return how many were checked."""
+    text = [line.split() for line in layout.text_file.read_text(encoding="utf8").splitlines()]
+    keys = {"".join(s).lower() for s in text}
+    runs = {tuple(w.lower() for w in s[i : i + 8]) for s in text for i in range(len(s) - 7)}
+    checked = 0
+    for key in evaluated:
+        for split in ("dev", "test"):
+            for sentence in raw_sentences(layout.asset(key, split, ".tsv")):
+                lowered = [w.lower() for w in sentence]
+                assert "".join(lowered) not in keys, (key, split, " ".join(sentence))
+                assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7)), \
+                    (key, split, " ".join(sentence))
+                checked += 1
+    return checked
+
+
 def raw_sentences(path: Path):
     """Sentences of an IOB file, read here without bioner's reader."""
     sentence = []
@@ -101,30 +133,12 @@ def test_real_text_has_no_dev_or_test_sentence_of_the_evaluated_corpora(tmp_path
     ignored, and as any run of 8 tokens)."""
     if not (MIRROR / "CRAFT-IOB").is_dir():
         pytest.skip(f"no corpus mirror at {MIRROR}")
-    project_file = Path(__file__).resolve().parent.parent / "project.yml"
-    settings = __import__("srsly").read_yaml(project_file)["vars"]
-    related, evaluated = settings["text_corpora"].split(), settings["evaluated_corpora"].split()
-    (tmp_path / "project.yml").write_bytes(project_file.read_bytes())
-    layout = Layout(tmp_path)
-    registry = load_registry(layout.project_file)
-    for key in related + evaluated:
-        fetch_corpus(registry[key], layout, str(MIRROR))
+    layout, related, evaluated = project_with_corpora(tmp_path)
     rc, _, err = run_main(capsys, main, related + ["--evaluated", " ".join(evaluated), "--root", str(tmp_path)])
     assert rc == 0, err
     text = [line.split() for line in layout.text_file.read_text(encoding="utf8").splitlines()]
     assert sum(map(len, text)) > 1_500_000  # 1.64 M: the ~2.4 M tokens less the test splits and repeats
-    keys = {"".join(s).lower() for s in text}
-    runs = {tuple(w.lower() for w in s[i : i + 8]) for s in text for i in range(len(s) - 7)}
-    checked = 0
-    for key in evaluated:
-        for split in ("dev", "test"):
-            for sentence in raw_sentences(layout.asset(key, split, ".tsv")):
-                lowered = [w.lower() for w in sentence]
-                assert "".join(lowered) not in keys, (key, split, " ".join(sentence))
-                assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7)), \
-                    (key, split, " ".join(sentence))
-                checked += 1
-    assert checked > 14_000  # 14,973 dev + test sentences
+    assert held_out_sentences_checked(layout, evaluated) > 14_000  # 14,973 dev + test sentences
 
 
 # --- a related corpus trained from (transfer) is converted without them ------
@@ -335,14 +349,7 @@ def test_real_text_sources_hold_no_dev_or_test_sentence_of_the_evaluated_corpora
     text_mirror = MIRROR.parent / "text"
     if not (MIRROR / "CRAFT-IOB").is_dir() or not text_mirror.is_dir():
         pytest.skip(f"no corpus and text mirror at {MIRROR.parent}")
-    project_file = Path(__file__).resolve().parent.parent / "project.yml"
-    settings = __import__("srsly").read_yaml(project_file)["vars"]
-    related, evaluated = settings["text_corpora"].split(), settings["evaluated_corpora"].split()
-    (tmp_path / "project.yml").write_bytes(project_file.read_bytes())
-    layout = Layout(tmp_path)
-    registry = load_registry(layout.project_file)
-    for key in related + evaluated:
-        fetch_corpus(registry[key], layout, str(MIRROR))
+    layout, related, evaluated = project_with_corpora(tmp_path)
     from bioner.assets import fetch_text_source
     from bioner.registry import text_sources as load_text_sources
 
@@ -357,19 +364,7 @@ def test_real_text_sources_hold_no_dev_or_test_sentence_of_the_evaluated_corpora
     assert rc == 0, err
     report = __import__("srsly").read_json(layout.text_report)
     assert report["sources"]["pubmedqa"]["documents"] == 1000 and report["sources"]["elife"]["documents"] >= 55
-    text = [line.split() for line in layout.text_file.read_text(encoding="utf8").splitlines()]
-    keys = {"".join(s).lower() for s in text}
-    runs = {tuple(w.lower() for w in s[i : i + 8]) for s in text for i in range(len(s) - 7)}
-    checked = 0
-    for key in evaluated:
-        for split in ("dev", "test"):
-            for sentence in raw_sentences(layout.asset(key, split, ".tsv")):
-                lowered = [w.lower() for w in sentence]
-                assert "".join(lowered) not in keys, (key, split, " ".join(sentence))
-                assert not any(tuple(lowered[i : i + 8]) in runs for i in range(len(lowered) - 7)), \
-                    (key, split, " ".join(sentence))
-                checked += 1
-    assert checked > 14_000
+    assert held_out_sentences_checked(layout, evaluated) > 14_000
 
 
 def test_text_spacy_is_written_in_parts_that_spacy_reads_as_one_corpus(with_sources, capsys, monkeypatch):

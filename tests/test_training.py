@@ -50,7 +50,7 @@ def test_interrupted_training_leaves_no_model_and_rerun_restarts(tmp_path, corpu
     assert not output.exists()  # nothing a later step could take for a model
     # the package step refuses a folder that holds no finished pipeline
     with pytest.raises(BionerError, match="no meta.json"):
-        package("jnlpba", "cnn", root=tmp_path, version="0.1.0")
+        package("jnlpba", "cnn", root=tmp_path, version="0.1.0", pipeline=None)
     monkeypatch.setattr(train_module, "spacy_train", fake_train(fail_after_steps=False))
     run(tmp_path, corpus_dir)
     assert (output / "model-best" / "meta.json").exists()

@@ -18,7 +18,7 @@ import io
 import zipfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Mapping, Sequence, Tuple
 
 from spacy.tokens import Doc
 
@@ -46,28 +46,30 @@ def read_member(wheel: Path, member: str) -> Iterable[Tuple[int, List[str]]]:
                           f"(python -m scripts.fetch --vocab).") from None
 
 
+def checked_rows(wheel: Path, member: str, id_prefix: str, columns: str) -> Iterator[List[str]]:
+    """The first four fields of each row of a MeSH table in the wheel; a row
+    that does not fit is one error naming the member and line."""
+    for lineno, fields in read_member(wheel, member):
+        if len(fields) < 4 or not fields[0].startswith(id_prefix):
+            raise BionerError(f"{wheel}!{member}:{lineno}: expected {columns}; found {len(fields)} fields. "
+                              f"Is this the pinned wheel?")
+        yield fields[:4]
+
+
 def mesh_concepts(wheel: Path, label_trees: Mapping[str, Sequence[str]] = LABEL_TREES
                   ) -> Dict[str, Dict[str, List[str]]]:
     """label -> concept id -> names (preferred name first)."""
     concepts: Dict[str, Dict[str, List[str]]] = {label: {} for label in label_trees}
     labels_of: Dict[str, List[str]] = {}
-    where = f"{wheel}!{DESCRIPTORS}"
-    for lineno, fields in read_member(wheel, DESCRIPTORS):
-        if len(fields) < 4 or not fields[0].startswith("D"):
-            raise BionerError(f"{where}:{lineno}: expected id, name, entry terms, tree numbers; "
-                              f"found {len(fields)} fields. Is this the pinned wheel?")
-        cid, name, terms, trees = fields[:4]
+    for fields in checked_rows(wheel, DESCRIPTORS, "D", "id, name, entry terms, tree numbers"):
+        cid, name, terms, trees = fields
         labels = [lb for lb, prefixes in label_trees.items() if any(t.startswith(tuple(prefixes))
                                                                     for t in _split(trees, "|"))]
         labels_of[cid] = labels
         for label in labels:
             concepts[label][cid] = [name] + _split(terms, "|")
-    where = f"{wheel}!{SUPPLEMENTARY}"
-    for lineno, fields in read_member(wheel, SUPPLEMENTARY):
-        if len(fields) < 4 or not fields[0].startswith("C"):
-            raise BionerError(f"{where}:{lineno}: expected id, name, synonyms, mapped descriptors; "
-                              f"found {len(fields)} fields. Is this the pinned wheel?")
-        cid, name, synonyms, mapped = fields[:4]
+    for fields in checked_rows(wheel, SUPPLEMENTARY, "C", "id, name, synonyms, mapped descriptors"):
+        cid, name, synonyms, mapped = fields
         labels = {lb for d in _split(mapped, ",") for lb in labels_of.get(d.lstrip("*"), [])}
         for label in labels:
             concepts[label][cid] = [name] + _split(synonyms, "|")
