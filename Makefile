@@ -47,7 +47,7 @@ all: check-settings
 	for model in $(MODELS); do $(WEASEL) run $$name . $(VARS) "$$@" --vars.model $$model || exit 1; done
 
 # Benchmark: spaCy's default NER, the CNN and the BiLSTM on both corpora
-# (trained and evaluated unless up to date), then benchmarks/results/results.md.
+# (trained and evaluated unless up to date), then results/results.md.
 benchmark: check-settings
 	@for corpus in $(BENCH_CORPORA); do for model in $(BENCH_MODELS); do \
 		$(WEASEL) run train-evaluate . $(VARS) --vars.corpus $$corpus --vars.model $$model || exit 1; \

@@ -5,10 +5,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-import srsly
 import typer
 
 from bioner.console import good, run_cli
+from bioner.io import write_json_atomic
 from bioner.linking.attach import attach
 from bioner.runtime import load_pipeline
 
@@ -24,7 +24,7 @@ def link(
     """Add the linker to MODEL and write OUTPUT."""
     result = attach(load_pipeline(model), kb, dev, dev_kb, output)
     if figures:
-        srsly.write_json(figures, result)
+        write_json_atomic(figures, result)  # its folder (metrics/<corpus>/) may not exist before evaluate
     dev_f = result["dev_concepts"]
     good(f"{output}: threshold {result['threshold']:.2f}, dev concept F1 {dev_f['f'] * 100:.2f}, "
          f"dev accuracy@1 (gold mentions) {result['dev_accuracy_at_1']['accuracy'] * 100:.2f}")

