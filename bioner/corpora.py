@@ -109,12 +109,18 @@ class VocabEntry(BaseModel):
 
 
 @dataclass(frozen=True)
-class Corpus:
+class KeyedEntry:
+    """A table entry with its key; the entry's fields read as attributes."""
+
     key: str
-    entry: CorpusEntry
+    entry: BaseModel
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.entry, name)
+
+
+class Corpus(KeyedEntry):
+    """A corpus: its key in vars.corpora and its CorpusEntry."""
 
 
 class TextSourceEntry(BaseModel):
@@ -143,10 +149,5 @@ class TextSourceEntry(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class TextSource:
-    key: str
-    entry: TextSourceEntry
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.entry, name)
+class TextSource(KeyedEntry):
+    """A text source: its key in vars.text_sources and its TextSourceEntry."""

@@ -7,7 +7,7 @@ and the scorer aligns its entities to the gold tokens.
 import platform
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import srsly
 from spacy.language import Language
@@ -22,9 +22,16 @@ from .linking import linking_metrics
 from ..runtime import load_pipeline, resolve_gpu, use_device
 
 
-def score_pipeline(nlp: Language, data_path: Path, device: str) -> Tuple[Dict[str, Any], List[Doc]]:
-    """Metrics of `nlp` on the gold Docs in `data_path`, and its predicted Docs."""
-    gold = [eg.reference for eg in Corpus(data_path)(nlp)]
+def gold_docs(nlp: Language, data_path: Path) -> List[Doc]:
+    """The gold Docs of a DocBin, read with `nlp`'s vocab."""
+    return [eg.reference for eg in Corpus(data_path)(nlp)]
+
+
+def score_pipeline(nlp: Language, data_path: Path, device: str,
+                   gold: Optional[List[Doc]] = None) -> Tuple[Dict[str, Any], List[Doc]]:
+    """Metrics of `nlp` on the gold Docs in `data_path` (or `gold`, read from
+    it already), and its predicted Docs."""
+    gold = gold_docs(nlp, data_path) if gold is None else gold
     if not gold:
         raise BionerError(f"{data_path}: no documents to evaluate on. Run the convert step again.")
     start = time.perf_counter()
@@ -61,9 +68,9 @@ def evaluate_model(model: Path, data_path: Path, output: Path, gpu: str = "auto"
     gpu_id = resolve_gpu(gpu, "Evaluating")
     use_device(gpu_id)
     nlp = load_pipeline(model)
-    metrics, predicted = score_pipeline(nlp, data_path, device_name(gpu_id))
+    gold = gold_docs(nlp, data_path)  # read once: scored for entities, then for concepts
+    metrics, predicted = score_pipeline(nlp, data_path, device_name(gpu_id), gold)
     metrics["model"] = str(model)
-    gold = [eg.reference for eg in Corpus(data_path)(nlp)]
     linking = linking_metrics(nlp, gold, predicted)
     if linking is not None:  # a pipeline with the linker, gold with concept ids
         metrics["linking"] = linking
